@@ -1,0 +1,42 @@
+import { createHash } from "node:crypto";
+
+/** A namespace binding that admits every namespace. */
+export const anyNamespace = "*";
+const minimumKeyLength = 16;
+
+/** Keys are held only as SHA-256 digests, so a heap dump does not reveal them. */
+export interface ApiKeys {
+  readonly size: number;
+  /** The namespace a key is bound to (or "*"), or undefined for an unknown key. */
+  lookup(key: string): string | undefined;
+}
+
+/**
+ * Parses `KEY:NAMESPACE` entries separated by commas or new lines; `#`
+ * starts a comment line. NAMESPACE `*` lets the key act in any namespace.
+ */
+export function parseApiKeys(text: string, source: string): ApiKeys {
+  const digests = new Map<string, string>();
+  const entries = text.split(/[,\n]/).map((entry) => entry.trim());
+  entries.forEach((entry, index) => {
+    if (entry === "" || entry.startsWith("#")) return;
+    const separator = entry.lastIndexOf(":");
+    const key = entry.slice(0, separator);
+    const namespace = entry.slice(separator + 1);
+    if (separator <= 0 || namespace === "") {
+      throw new Error(`${source}: entry ${index + 1} is not KEY:NAMESPACE`);
+    }
+    if (key.length < minimumKeyLength) {
+      throw new Error(`${source}: entry ${index + 1} has a key shorter than ${minimumKeyLength} characters`);
+    }
+    digests.set(digest(key), namespace);
+  });
+  return {
+    size: digests.size,
+    lookup: (key) => digests.get(digest(key)),
+  };
+}
+
+function digest(key: string): string {
+  return createHash("sha256").update(key).digest("base64");
+}

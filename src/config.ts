@@ -1,0 +1,74 @@
+import { readFileSync } from "node:fs";
+import { parseApiKeys, type ApiKeys } from "./access/api-keys.js";
+import type { TlsFiles } from "./http/one-port-server.js";
+import { defaultDatabaseUrl } from "./store/open-store.js";
+
+export interface Config {
+  port: number;
+  host: string;
+  databaseUrl: string;
+  apiKeys: ApiKeys;
+  corsOrigins: string[];
+  maxBodyBytes: number;
+  shutdownGraceMs: number;
+  tls?: TlsFiles;
+}
+
+/** A setting that cannot work; its message is one line naming the setting. */
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+/** Reads the configuration from environment variables (see the README). */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const apiKeys = loadApiKeys(env);
+  const host = env.HOST || (apiKeys.size > 0 ? "0.0.0.0" : "127.0.0.1");
+  if (apiKeys.size === 0 && !isLoopback(host)) {
+    throw new ConfigError(`HOST=${host}: without API keys the server only listens on loopback; set INVITES_API_KEYS or INVITES_API_KEYS_FILE`);
+  }
+  const certFile = env.TLS_CERT_FILE;
+  const keyFile = env.TLS_KEY_FILE;
+  if (Boolean(certFile) !== Boolean(keyFile)) throw new ConfigError("TLS_CERT_FILE and TLS_KEY_FILE must be set together");
+  return {
+    port: integer(env, "PORT", 8080, 0, 65535),
+    host,
+    databaseUrl: env.DATABASE_URL || defaultDatabaseUrl,
+    apiKeys,
+    corsOrigins: (env.CORS_ORIGINS ?? "").split(",").map((o) => o.trim()).filter(Boolean),
+    maxBodyBytes: integer(env, "MAX_BODY_BYTES", 64 * 1024, 1024, 16 * 1024 * 1024),
+    shutdownGraceMs: integer(env, "SHUTDOWN_GRACE_MS", 10_000, 0, 600_000),
+    tls: certFile && keyFile ? { cert: readSetting("TLS_CERT_FILE", certFile), key: readSetting("TLS_KEY_FILE", keyFile) } : undefined,
+  };
+}
+
+function loadApiKeys(env: Record<string, string | undefined>): ApiKeys {
+  const entries = [env.INVITES_API_KEYS ?? ""];
+  if (env.INVITES_API_KEYS_FILE) entries.push(readSetting("INVITES_API_KEYS_FILE", env.INVITES_API_KEYS_FILE).toString("utf8"));
+  try {
+    return parseApiKeys(entries.join("\n"), "API keys");
+  } catch (err) {
+    throw new ConfigError((err as Error).message);
+  }
+}
+
+function readSetting(name: string, path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new ConfigError(`${name}=${path}: ${(err as NodeJS.ErrnoException).code ?? "cannot be read"}`);
+  }
+}
+
+function integer(env: Record<string, string | undefined>, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(`${name}=${raw}: must be a whole number from ${min} to ${max}`);
+  }
+  return value;
+}
+
+function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || /^127\.\d+\.\d+\.\d+$/.test(host);
+}

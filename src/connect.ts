@@ -1,0 +1,42 @@
+import type { ConnectRouter } from "@connectrpc/connect";
+import { Health, file_grpc_health_v1_health } from "../gen/grpc/health/v1/health_pb.js";
+import * as reflectionV1 from "../gen/grpc/reflection/v1/reflection_pb.js";
+import * as reflectionV1alpha from "../gen/grpc/reflection/v1alpha/reflection_pb.js";
+import { InvitesService, file_invites_v1_invites } from "../gen/invites/v1/invites_pb.js";
+import type { ApiKeys } from "./access/api-keys.js";
+import { createHealthService } from "./health/health-service.js";
+import { createAccessInterceptor } from "./interceptors/access-interceptor.js";
+import { createErrorInterceptor } from "./interceptors/error-interceptor.js";
+import { createValidationInterceptor } from "./interceptors/validation-interceptor.js";
+import { createInvitesService } from "./invites/invites-service.js";
+import type { Logger } from "./logger.js";
+import { createReflectionServices } from "./reflection/reflection-service.js";
+import type { InviteStore } from "./store/store.js";
+
+export interface RouteOptions {
+  store: InviteStore;
+  apiKeys: ApiKeys;
+  logger: Logger;
+  /** Whether the server can serve now, for health checks. */
+  isServing: () => Promise<boolean>;
+  now?: () => Date;
+}
+
+/** Registers every service this server offers. */
+export function routes({ store, apiKeys, logger, isServing, now }: RouteOptions) {
+  return (router: ConnectRouter) => {
+    router.service(InvitesService, createInvitesService({ store, now }), {
+      // Outermost first: errors are mapped last, access is checked before validation.
+      interceptors: [createErrorInterceptor(logger), createAccessInterceptor(apiKeys), createValidationInterceptor()],
+    });
+    router.service(Health, createHealthService({ serviceNames: [InvitesService.typeName], isServing }));
+    const reflection = createReflectionServices([
+      file_invites_v1_invites,
+      file_grpc_health_v1_health,
+      reflectionV1.file_grpc_reflection_v1_reflection,
+      reflectionV1alpha.file_grpc_reflection_v1alpha_reflection,
+    ]);
+    router.service(reflectionV1.ServerReflection, reflection.v1);
+    router.service(reflectionV1alpha.ServerReflection, reflection.v1alpha);
+  };
+}

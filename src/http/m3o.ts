@@ -1,0 +1,107 @@
+import { STATUS_CODES } from "node:http";
+import { fromBinary, type JsonValue } from "@bufbuild/protobuf";
+import type { UniversalHandler } from "@connectrpc/connect/protocol";
+import { ErrorInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
+import { InvitesService } from "../../gen/invites/v1/invites_pb.js";
+import type { NodeRequest, NodeResponse } from "./node-types.js";
+import { BodyTooLargeError, readBody } from "./read-body.js";
+
+// The seed's form, and the form of M3O's client libraries; matched case-insensitively.
+const m3oPath = /^\/(?:invites\/invites|v1\/invites)\/([a-z]+)\/?$/i;
+const forwardedHeaders = ["authorization", "micro-namespace", "x-request-id"];
+
+/**
+ * The HTTP surface of the hosted M3O invites API, served by the same
+ * handlers as Connect: each call is passed to the Connect JSON handler and its
+ * error, if any, is rewritten into M3O's shape.
+ */
+export function createM3oHandler(handlers: readonly UniversalHandler[], maxBodyBytes: number) {
+  const byMethod = new Map<string, UniversalHandler>();
+  for (const handler of handlers) {
+    if (handler.service.typeName === InvitesService.typeName && handler.protocolNames.includes("connect")) {
+      byMethod.set(handler.method.name.toLowerCase(), handler);
+    }
+  }
+
+  return async function handleM3o(req: NodeRequest, res: NodeResponse): Promise<boolean> {
+    const path = (req.url ?? "").split("?", 1)[0];
+    const match = m3oPath.exec(path);
+    if (!match) return false;
+    const handler = byMethod.get(match[1].toLowerCase());
+    if (!handler) {
+      sendError(res, 404, "NOT_FOUND", `unknown method ${match[1]}`);
+      return true;
+    }
+    if (req.method !== "POST") {
+      res.setHeader("Allow", "POST");
+      sendError(res, 405, "METHOD_NOT_ALLOWED", "use POST");
+      return true;
+    }
+    let body: JsonValue;
+    try {
+      const text = (await readBody(req, maxBodyBytes)).toString("utf8");
+      body = text.trim() === "" ? {} : (JSON.parse(text) as JsonValue);
+    } catch (err) {
+      if (err instanceof BodyTooLargeError) sendError(res, 413, "REQUEST_TOO_LARGE", err.message);
+      else sendError(res, 400, "INVALID_JSON", "the request body is not valid JSON");
+      return true;
+    }
+    const header = new Headers({ "content-type": "application/json" });
+    for (const name of forwardedHeaders) {
+      const value = req.headers[name];
+      if (typeof value === "string") header.set(name, value);
+    }
+    const aborted = new AbortController();
+    res.once("close", () => aborted.abort());
+    const uRes = await handler({
+      httpVersion: req.httpVersion,
+      url: `http://localhost${handler.requestPath}`,
+      method: "POST",
+      header,
+      body,
+      signal: aborted.signal,
+    });
+    const out = await collect(uRes.body);
+    if (uRes.status === 200) {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(out);
+      return true;
+    }
+    const error = parseConnectError(out);
+    sendError(res, uRes.status, error.reason ?? error.code.toUpperCase(), error.message);
+    return true;
+  };
+}
+
+function sendError(res: NodeResponse, status: number, id: string, detail: string): void {
+  const body = JSON.stringify({ id, code: status, detail, status: STATUS_CODES[status] ?? "Error" });
+  res.writeHead(status, { "content-type": "application/json" });
+  res.end(body);
+}
+
+interface ConnectErrorJson {
+  code: string;
+  message: string;
+  reason?: string;
+}
+
+function parseConnectError(bytes: Uint8Array): ConnectErrorJson {
+  try {
+    const json = JSON.parse(Buffer.from(bytes).toString("utf8")) as {
+      code?: string;
+      message?: string;
+      details?: { type?: string; value?: string }[];
+    };
+    const info = json.details?.find((d) => d.type === ErrorInfoSchema.typeName);
+    const reason = info?.value ? fromBinary(ErrorInfoSchema, Buffer.from(info.value, "base64")).reason : undefined;
+    return { code: json.code ?? "unknown", message: json.message ?? "", reason };
+  } catch {
+    return { code: "internal", message: "internal error" };
+  }
+}
+
+async function collect(body: AsyncIterable<Uint8Array> | undefined): Promise<Buffer> {
+  const chunks: Uint8Array[] = [];
+  if (body) for await (const chunk of body) chunks.push(chunk);
+  return Buffer.concat(chunks);
+}

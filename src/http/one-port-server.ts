@@ -1,0 +1,89 @@
+import * as http from "node:http";
+import * as http2 from "node:http2";
+import * as net from "node:net";
+import type { AddressInfo } from "node:net";
+import type { NodeHandler } from "./node-types.js";
+
+export interface TlsFiles {
+  cert: Buffer;
+  key: Buffer;
+}
+
+export interface OnePortServer {
+  listen(port: number, host: string): Promise<AddressInfo>;
+  /** Stops accepting, lets in-flight calls finish for up to graceMs, then cuts what is left. */
+  close(graceMs: number): Promise<void>;
+}
+
+// Every HTTP/2 connection starts with this preface; no HTTP/1 request does.
+const http2Preface = Buffer.from("PRI * HTTP/2.0");
+
+/**
+ * HTTP/1.1 and HTTP/2 on one port. With TLS, ALPN chooses; in cleartext the
+ * first bytes do, because Node ignores allowHTTP1 without TLS.
+ */
+export function createOnePortServer(handler: NodeHandler, tls?: TlsFiles): OnePortServer {
+  const sockets = new Set<net.Socket>();
+  const sessions = new Set<http2.ServerHttp2Session>();
+  const track = (socket: net.Socket) => {
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+  };
+  const trackSession = (session: http2.ServerHttp2Session) => {
+    sessions.add(session);
+    session.once("close", () => sessions.delete(session));
+  };
+
+  let front: net.Server;
+  let http1: http.Server | undefined;
+  if (tls) {
+    const secure = http2.createSecureServer({ ...tls, allowHTTP1: true }, handler);
+    secure.on("connection", track);
+    secure.on("session", trackSession);
+    front = secure;
+  } else {
+    const h1 = http.createServer(handler);
+    const h2 = http2.createServer({}, handler);
+    h2.on("session", trackSession);
+    http1 = h1;
+    front = net.createServer((socket) => {
+      track(socket);
+      socket.once("data", (chunk) => {
+        socket.pause();
+        socket.unshift(chunk);
+        const seen = Math.min(chunk.length, http2Preface.length);
+        const isHttp2 = chunk.subarray(0, seen).equals(http2Preface.subarray(0, seen));
+        if (isHttp2) {
+          // The session reads back what is buffered on its next tick; resuming would drop it.
+          h2.emit("connection", socket);
+        } else {
+          h1.emit("connection", socket);
+          socket.resume();
+        }
+      });
+    });
+  }
+
+  return {
+    listen(port, host) {
+      return new Promise((resolve, reject) => {
+        front.once("error", reject);
+        front.listen(port, host, () => {
+          front.off("error", reject);
+          resolve(front.address() as AddressInfo);
+        });
+      });
+    },
+    async close(graceMs) {
+      const closed = new Promise<void>((resolve) => front.close(() => resolve()));
+      for (const session of sessions) session.close();
+      const deadline = Date.now() + graceMs;
+      while (sockets.size > 0 && Date.now() < deadline) {
+        http1?.closeIdleConnections();
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      for (const socket of sockets) socket.destroy();
+      await closed;
+    },
+  };
+}

@@ -1,0 +1,39 @@
+import { Code, type Interceptor } from "@connectrpc/connect";
+import { InvitesService } from "../../gen/invites/v1/invites_pb.js";
+import { anyNamespace, type ApiKeys } from "../access/api-keys.js";
+import { Reason, rpcError } from "../errors.js";
+import { defaultNamespace, isValidNamespace, namespaceKey } from "../invites/namespace.js";
+
+export const namespaceHeader = "micro-namespace";
+
+/**
+ * Resolves the namespace of each InvitesService call and checks its API key.
+ * Health and reflection stay open so probes and `buf curl` can find the API.
+ */
+export function createAccessInterceptor(keys: ApiKeys): Interceptor {
+  return (next) => async (req) => {
+    if (req.service.typeName !== InvitesService.typeName) return next(req);
+    const requested = req.header.get(namespaceHeader) ?? undefined;
+    if (requested !== undefined && !isValidNamespace(requested)) {
+      throw rpcError(Code.InvalidArgument, Reason.invalidNamespace, `${namespaceHeader}: must be 1-64 letters, digits, '.', '_' or '-'`, {
+        field: namespaceHeader,
+      });
+    }
+    req.contextValues.set(namespaceKey, resolveNamespace(keys, req.header.get("authorization"), requested));
+    return next(req);
+  };
+}
+
+function resolveNamespace(keys: ApiKeys, authorization: string | null, requested: string | undefined): string {
+  if (keys.size === 0) return requested ?? defaultNamespace;
+  const key = /^Bearer +(\S+)\s*$/i.exec(authorization ?? "")?.[1];
+  const bound = key === undefined ? undefined : keys.lookup(key);
+  if (bound === undefined) {
+    throw rpcError(Code.Unauthenticated, Reason.unauthenticated, "authorization: a valid 'Bearer <API key>' is required");
+  }
+  if (bound === anyNamespace) return requested ?? defaultNamespace;
+  if (requested !== undefined && requested !== bound) {
+    throw rpcError(Code.PermissionDenied, Reason.permissionDenied, `${namespaceHeader}: this API key may not act in namespace "${requested}"`);
+  }
+  return bound;
+}

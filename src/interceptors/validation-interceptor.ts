@@ -1,0 +1,49 @@
+import { createValidator, violationsToProto, type Violation } from "@bufbuild/protovalidate";
+import { Code, type Interceptor } from "@connectrpc/connect";
+import { rpcError } from "../errors.js";
+
+/**
+ * Enforces the buf.validate rules written in the proto on every unary
+ * request, before any handler runs.
+ */
+export function createValidationInterceptor(): Interceptor {
+  const validator = createValidator();
+  return (next) => async (req) => {
+    if (!req.stream) {
+      const result = validator.validate(req.method.input, req.message);
+      if (result.kind === "invalid") throw invalidArgument(result.error.violations);
+      if (result.kind === "error") throw result.error;
+    }
+    return next(req);
+  };
+}
+
+function invalidArgument(violations: Violation[]) {
+  const [proto] = violationsToProto(violations);
+  const fieldViolations = proto.violations.map((v) => ({
+    field: fieldName(v.field?.elements ?? []),
+    description: v.message,
+    reason: reasonFor(v.ruleId, fieldName(v.field?.elements ?? [])),
+  }));
+  const first = fieldViolations[0];
+  const message = first.field ? `${first.field}: ${first.description}` : first.description;
+  return rpcError(Code.InvalidArgument, first.reason, message, {
+    field: first.field || undefined,
+    fieldViolations,
+  });
+}
+
+function fieldName(elements: readonly { fieldName: string }[]): string {
+  return elements.map((e) => e.fieldName).join(".");
+}
+
+/**
+ * Reasons follow M3O's ids: a missing field is MISSING_<FIELD>, a custom rule
+ * is named by its own id, and any other broken rule is INVALID_<FIELD>.
+ */
+function reasonFor(ruleId: string, field: string): string {
+  const upperField = field.replace(/\./g, "_").toUpperCase();
+  if (ruleId === "required") return `MISSING_${upperField}`;
+  if (!ruleId.includes(".") && ruleId !== "") return ruleId.toUpperCase();
+  return `INVALID_${upperField}`;
+}

@@ -1,0 +1,44 @@
+import { createHash } from "node:crypto";
+import type { ListCursor } from "../store/store.js";
+
+/** What a page token is bound to: a token is only valid for the same query. */
+export interface PageQuery {
+  namespace: string;
+  groupId?: string;
+  email?: string;
+}
+
+interface TokenBody {
+  t: number;
+  i: string;
+  q: string;
+}
+
+/** Encodes the position after the last invite of a page as an opaque string. */
+export function encodePageToken(cursor: ListCursor, query: PageQuery): string {
+  const body: TokenBody = { t: cursor.createTime.getTime(), i: cursor.id, q: queryDigest(query) };
+  return Buffer.from(JSON.stringify(body)).toString("base64url");
+}
+
+/** Returns the cursor in a token, or undefined if the token is malformed or from another query. */
+export function decodePageToken(token: string, query: PageQuery): ListCursor | undefined {
+  let body: unknown;
+  try {
+    body = JSON.parse(Buffer.from(token, "base64url").toString("utf8"));
+  } catch {
+    return undefined;
+  }
+  if (!isTokenBody(body) || body.q !== queryDigest(query)) return undefined;
+  return { createTime: new Date(body.t), id: body.i };
+}
+
+function isTokenBody(value: unknown): value is TokenBody {
+  if (typeof value !== "object" || value === null) return false;
+  const { t, i, q } = value as Record<string, unknown>;
+  return Number.isSafeInteger(t) && typeof i === "string" && typeof q === "string";
+}
+
+function queryDigest(query: PageQuery): string {
+  const parts = [query.namespace, query.groupId ?? "\u0000", query.email ?? "\u0000"];
+  return createHash("sha256").update(JSON.stringify(parts)).digest("base64url").slice(0, 16);
+}

@@ -1,4 +1,5 @@
 import type { ConnectRouter } from "@connectrpc/connect";
+import { file_google_rpc_error_details } from "../gen/google/rpc/error_details_pb.js";
 import { Health, file_grpc_health_v1_health } from "../gen/grpc/health/v1/health_pb.js";
 import * as reflectionV1 from "../gen/grpc/reflection/v1/reflection_pb.js";
 import * as reflectionV1alpha from "../gen/grpc/reflection/v1alpha/reflection_pb.js";
@@ -35,6 +36,8 @@ export function routes({ store, apiKeys, logger, isServing, now }: RouteOptions)
       file_grpc_health_v1_health,
       reflectionV1.file_grpc_reflection_v1_reflection,
       reflectionV1alpha.file_grpc_reflection_v1alpha_reflection,
+      // Not a service's dependency, but clients need it to decode error details.
+      file_google_rpc_error_details,
     ]);
     router.service(reflectionV1.ServerReflection, reflection.v1);
     router.service(reflectionV1alpha.ServerReflection, reflection.v1alpha);

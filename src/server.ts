@@ -70,14 +70,6 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const server = await startServer(config, { logger });
-  logger.info("listening", {
-    url: server.url,
-    database: config.databaseUrl.replace(/\/\/[^@/]*@/, "//…@"),
-    api_keys: config.apiKeys.size,
-  });
-  if (config.apiKeys.size === 0) {
-    logger.warn("no API keys configured: open access for development, listening on loopback only");
-  }
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -93,6 +85,15 @@ async function main(): Promise<void> {
   };
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));
+  if (config.apiKeys.size === 0) {
+    logger.warn("no API keys configured: open access for development, listening on loopback only");
+  }
+  // Last, so whoever waits for this line can rely on the signal handlers.
+  logger.info("listening", {
+    url: server.url,
+    database: config.databaseUrl.replace(/\/\/[^@/]*@/, "//…@"),
+    api_keys: config.apiKeys.size,
+  });
 }
 
 if (require.main === module) {

@@ -2,6 +2,7 @@ import { Code, ConnectError, type ConnectRouter } from "@connectrpc/connect";
 import { universalRequestFromNodeRequest, universalResponseToNodeResponse } from "@connectrpc/connect-node";
 import type { Logger } from "../logger.js";
 import { createCorsHandler } from "./cors.js";
+import { withSpecGrpcMessage } from "./grpc-message.js";
 import { createM3oHandler } from "./m3o.js";
 import type { NodeHandler, NodeResponse } from "./node-types.js";
 
@@ -33,7 +34,7 @@ export function createHttpHandler({ router, corsOrigins, maxBodyBytes, logger }:
     const handler = routes.get((req.url ?? "").split("?", 1)[0]);
     if (handler) {
       handler(universalRequestFromNodeRequest(req, res, undefined, undefined))
-        .then((uRes) => universalResponseToNodeResponse(uRes, res))
+        .then((uRes) => universalResponseToNodeResponse(withSpecGrpcMessage(uRes), res))
         .catch((err) => fail(res, err));
       return;
     }

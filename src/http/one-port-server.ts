@@ -34,8 +34,24 @@ export function createOnePortServer(handler: NodeHandler, tls?: TlsFiles): OnePo
     session.once("close", () => sessions.delete(session));
   };
 
+  // HTTP/1 sockets and how many requests each is serving, so draining can
+  // close idle keep-alive connections at once and busy ones after their response.
+  const http1Sockets = new Map<net.Socket, number>();
+  let draining = false;
+  const trackHttp1 = (server: http.Server) => {
+    server.on("request", (req: http.IncomingMessage, res: http.ServerResponse) => {
+      const socket = req.socket;
+      http1Sockets.set(socket, (http1Sockets.get(socket) ?? 0) + 1);
+      if (draining) res.shouldKeepAlive = false;
+      res.once("close", () => {
+        const busy = (http1Sockets.get(socket) ?? 1) - 1;
+        http1Sockets.set(socket, busy);
+        if (draining && busy === 0) socket.end();
+      });
+    });
+  };
+
   let front: net.Server;
-  let http1: http.Server | undefined;
   if (tls) {
     const secure = http2.createSecureServer({ ...tls, allowHTTP1: true }, handler);
     secure.on("connection", track);
@@ -45,7 +61,7 @@ export function createOnePortServer(handler: NodeHandler, tls?: TlsFiles): OnePo
     const h1 = http.createServer(handler);
     const h2 = http2.createServer({}, handler);
     h2.on("session", trackSession);
-    http1 = h1;
+    trackHttp1(h1);
     front = net.createServer((socket) => {
       track(socket);
       socket.once("data", (chunk) => {
@@ -57,6 +73,8 @@ export function createOnePortServer(handler: NodeHandler, tls?: TlsFiles): OnePo
           // The session reads back what is buffered on its next tick; resuming would drop it.
           h2.emit("connection", socket);
         } else {
+          http1Sockets.set(socket, 0);
+          socket.once("close", () => http1Sockets.delete(socket));
           h1.emit("connection", socket);
           socket.resume();
         }
@@ -75,11 +93,12 @@ export function createOnePortServer(handler: NodeHandler, tls?: TlsFiles): OnePo
       });
     },
     async close(graceMs) {
+      draining = true;
       const closed = new Promise<void>((resolve) => front.close(() => resolve()));
       for (const session of sessions) session.close();
+      for (const [socket, busy] of http1Sockets) if (busy === 0) socket.end();
       const deadline = Date.now() + graceMs;
       while (sockets.size > 0 && Date.now() < deadline) {
-        http1?.closeIdleConnections();
         await new Promise((resolve) => setTimeout(resolve, 25));
       }
       for (const socket of sockets) socket.destroy();

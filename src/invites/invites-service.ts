@@ -74,14 +74,11 @@ export function createInvitesService({ store, now = () => new Date() }: InvitesS
           });
         }
       }
-      const pageSize = Math.min(req.pageSize || defaultPageSize, maxPageSize);
-      // One extra row tells whether another page follows without a second query.
-      const rows = await store.listInvites({ ...query, limit: pageSize + 1, after });
-      const page = rows.slice(0, pageSize);
-      const last = page[page.length - 1];
+      const limit = Math.min(req.pageSize || defaultPageSize, maxPageSize);
+      const page = await store.listInvites({ ...query, limit, after });
       return {
-        invites: page.map(toProto),
-        nextPageToken: rows.length > pageSize ? encodePageToken(last, query) : "",
+        invites: page.invites.map(toProto),
+        nextPageToken: page.next ? encodePageToken(page.next, query) : "",
       };
     },
 

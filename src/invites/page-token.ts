@@ -10,13 +10,13 @@ export interface PageQuery {
 
 interface TokenBody {
   t: number;
-  i: string;
+  s: number;
   q: string;
 }
 
 /** Encodes the position after the last invite of a page as an opaque string. */
 export function encodePageToken(cursor: ListCursor, query: PageQuery): string {
-  const body: TokenBody = { t: cursor.createTime.getTime(), i: cursor.id, q: queryDigest(query) };
+  const body: TokenBody = { t: cursor.createTime.getTime(), s: cursor.seq, q: queryDigest(query) };
   return Buffer.from(JSON.stringify(body)).toString("base64url");
 }
 
@@ -29,13 +29,13 @@ export function decodePageToken(token: string, query: PageQuery): ListCursor | u
     return undefined;
   }
   if (!isTokenBody(body) || body.q !== queryDigest(query)) return undefined;
-  return { createTime: new Date(body.t), id: body.i };
+  return { createTime: new Date(body.t), seq: body.s };
 }
 
 function isTokenBody(value: unknown): value is TokenBody {
   if (typeof value !== "object" || value === null) return false;
-  const { t, i, q } = value as Record<string, unknown>;
-  return Number.isSafeInteger(t) && typeof i === "string" && typeof q === "string";
+  const { t, s, q } = value as Record<string, unknown>;
+  return Number.isSafeInteger(t) && Number.isSafeInteger(s) && typeof q === "string";
 }
 
 function queryDigest(query: PageQuery): string {

@@ -10,10 +10,13 @@ export interface InviteRecord {
   createTime: Date;
 }
 
-/** Position after which a page starts, in newest-first order. */
+/**
+ * Position after which a page starts, in newest-first order. `seq` is the
+ * store's insertion order, which breaks ties between equal create times.
+ */
 export interface ListCursor {
   createTime: Date;
-  id: string;
+  seq: number;
 }
 
 export interface ListQuery {
@@ -22,6 +25,12 @@ export interface ListQuery {
   email?: string;
   limit: number;
   after?: ListCursor;
+}
+
+export interface ListPage {
+  invites: InviteRecord[];
+  /** Where the next page starts; absent on the last page. */
+  next?: ListCursor;
 }
 
 export interface CreateResult {
@@ -39,8 +48,8 @@ export interface InviteStore {
   createInvite(draft: InviteRecord): Promise<CreateResult>;
   findInviteById(namespace: string, id: string): Promise<InviteRecord | undefined>;
   findInviteByCode(namespace: string, code: string): Promise<InviteRecord | undefined>;
-  /** Newest first: by create time, then id, both descending. */
-  listInvites(query: ListQuery): Promise<InviteRecord[]>;
+  /** At most `limit` invites, newest first: by create time, then by insertion order. */
+  listInvites(query: ListQuery): Promise<ListPage>;
   /** Returns whether an invite was removed. */
   deleteInvite(namespace: string, id: string): Promise<boolean>;
   /** Resolves when the database answers. */

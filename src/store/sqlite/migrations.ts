@@ -5,7 +5,8 @@
 export const sqliteMigrations: readonly string[] = [
   `
   CREATE TABLE invites (
-    id          TEXT    NOT NULL PRIMARY KEY,
+    seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+    id          TEXT    NOT NULL UNIQUE,
     namespace   TEXT    NOT NULL,
     group_id    TEXT    NOT NULL,
     email       TEXT    NOT NULL,
@@ -14,8 +15,8 @@ export const sqliteMigrations: readonly string[] = [
   ) STRICT;
   -- One pending invite per namespace, group and email: Create's idempotency.
   CREATE UNIQUE INDEX invites_pending_key ON invites (namespace, group_id, email);
-  CREATE INDEX invites_by_time ON invites (namespace, create_time DESC, id DESC);
-  CREATE INDEX invites_by_group ON invites (namespace, group_id, create_time DESC, id DESC);
-  CREATE INDEX invites_by_email ON invites (namespace, email, create_time DESC, id DESC);
+  CREATE INDEX invites_by_time ON invites (namespace, create_time DESC, seq DESC);
+  CREATE INDEX invites_by_group ON invites (namespace, group_id, create_time DESC, seq DESC);
+  CREATE INDEX invites_by_email ON invites (namespace, email, create_time DESC, seq DESC);
   `,
 ];

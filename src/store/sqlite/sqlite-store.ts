@@ -7,6 +7,7 @@ import {
   type CreateResult,
   type InviteRecord,
   type InviteStore,
+  type ListPage,
   type ListQuery,
 } from "../store.js";
 import { sqliteMigrations } from "./migrations.js";
@@ -19,6 +20,7 @@ export interface SqliteStoreOptions {
 }
 
 interface InviteRow {
+  seq?: number;
   id: string;
   namespace: string;
   group_id: string;
@@ -28,6 +30,7 @@ interface InviteRow {
 }
 
 const columns = "id, namespace, group_id, email, code, create_time";
+const columnsWithSeq = `seq, ${columns}`;
 
 /** Opens (creating if needed) an SQLite database and brings its schema up to date. */
 export function openSqliteStore(options: SqliteStoreOptions): InviteStore {
@@ -59,13 +62,13 @@ export function openSqliteStore(options: SqliteStoreOptions): InviteStore {
 
   // One statement per combination of filters, prepared on first use.
   const listStatements = new Map<string, Database.Statement<Record<string, unknown>, InviteRow>>();
-  const listInvites = (query: ListQuery): InviteRecord[] => {
+  const listInvites = (query: ListQuery): ListPage => {
     const where = ["namespace = @namespace"];
     if (query.groupId !== undefined) where.push("group_id = @groupId");
     if (query.email !== undefined) where.push("email = @email");
-    if (query.after) where.push("(create_time < @afterTime OR (create_time = @afterTime AND id < @afterId))");
-    const sql = `SELECT ${columns} FROM invites WHERE ${where.join(" AND ")}
-                 ORDER BY create_time DESC, id DESC LIMIT @limit`;
+    if (query.after) where.push("(create_time < @afterTime OR (create_time = @afterTime AND seq < @afterSeq))");
+    const sql = `SELECT ${columnsWithSeq} FROM invites WHERE ${where.join(" AND ")}
+                 ORDER BY create_time DESC, seq DESC LIMIT @limit`;
     let statement = listStatements.get(sql);
     if (!statement) {
       statement = db.prepare(sql);
@@ -76,10 +79,16 @@ export function openSqliteStore(options: SqliteStoreOptions): InviteStore {
       groupId: query.groupId,
       email: query.email,
       afterTime: query.after?.createTime.getTime(),
-      afterId: query.after?.id,
-      limit: query.limit,
+      afterSeq: query.after?.seq,
+      // One extra row tells whether another page follows.
+      limit: query.limit + 1,
     });
-    return rows.map(fromRow);
+    const page = rows.slice(0, query.limit);
+    const last = page[page.length - 1];
+    return {
+      invites: page.map(fromRow),
+      next: rows.length > query.limit ? { createTime: new Date(last.create_time), seq: last.seq as number } : undefined,
+    };
   };
 
   // IMMEDIATE takes the write lock first, so the conflicting row read back
@@ -146,8 +155,10 @@ function guard<T>(operation: () => T): T {
   }
 }
 
-function isSqliteError(err: unknown): err is Error & { code: string } {
-  return err instanceof Error && typeof (err as { code?: unknown }).code === "string";
+// Duck-typed: better-sqlite3's errors may come from another realm (as under jest), failing instanceof.
+function isSqliteError(err: unknown): err is { code: string; message: string } {
+  const { code, message } = (err ?? {}) as { code?: unknown; message?: unknown };
+  return typeof code === "string" && code.startsWith("SQLITE_") && typeof message === "string";
 }
 
 function isUniqueViolation(err: unknown, column: string): boolean {

@@ -1,0 +1,63 @@
+import { createConnectTransport } from "@connectrpc/connect-node";
+import { Code, ConnectError, createClient } from "@connectrpc/connect";
+import { InvitesService } from "../../gen/invites/v1/invites_pb.js";
+import { postJson } from "../support/http.js";
+import { startTestServer, type TestServer } from "../support/test-server.js";
+
+let server: TestServer;
+beforeAll(async () => (server = await startTestServer({ corsOrigins: ["https://app.example.com"] })));
+afterAll(() => server.close());
+
+describe("bad input on the Connect path", () => {
+  const url = () => `${server.url}/invites.v1.InvitesService/Create`;
+
+  test("malformed JSON and wrong types are InvalidArgument, and nothing is stored", async () => {
+    await expect(postJson(url(), "{nope")).resolves.toMatchObject({ status: 400, json: { code: "invalid_argument" } });
+    const wrong = await postJson(url(), { group_id: ["g"], email: "a@example.com" });
+    expect(wrong).toMatchObject({ status: 400, json: { code: "invalid_argument" } });
+    expect(wrong.json.message).toMatch(/group_id/);
+    const list = await postJson(`${server.url}/invites.v1.InvitesService/List`, {});
+    expect(list.json).toEqual({});
+  });
+
+  test("an oversized body is ResourceExhausted", async () => {
+    const client = createClient(InvitesService, createConnectTransport({ baseUrl: server.url, httpVersion: "1.1" }));
+    const err = await client.create({ groupId: "g".repeat(70 * 1024), email: "a@example.com" }).catch((e: unknown) => ConnectError.from(e));
+    expect((err as ConnectError).code).toBe(Code.ResourceExhausted);
+  });
+
+  test("a wrong content type is refused with 415", async () => {
+    const res = await fetch(url(), { method: "POST", headers: { "content-type": "text/plain" }, body: "{}" });
+    expect(res.status).toBe(415);
+  });
+});
+
+describe("CORS", () => {
+  test("answers a preflight from an allowed origin", async () => {
+    const res = await fetch(`${server.url}/invites.v1.InvitesService/Create`, {
+      method: "OPTIONS",
+      headers: {
+        origin: "https://app.example.com",
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "content-type,authorization,connect-protocol-version",
+      },
+    });
+    expect(res.status).toBe(204);
+    expect(res.headers.get("access-control-allow-origin")).toBe("https://app.example.com");
+    expect(res.headers.get("access-control-allow-headers")).toMatch(/Authorization/);
+    expect(res.headers.get("access-control-allow-methods")).toMatch(/POST/);
+  });
+
+  test("lets an allowed origin read responses and refuses other origins", async () => {
+    const allowed = await postJson(`${server.url}/invites.v1.InvitesService/List`, {}, { origin: "https://app.example.com" });
+    expect(allowed.headers.get("access-control-allow-origin")).toBe("https://app.example.com");
+    expect(allowed.headers.get("access-control-expose-headers")).toMatch(/Grpc-Status/i);
+    const other = await postJson(`${server.url}/invites.v1.InvitesService/List`, {}, { origin: "https://evil.example.com" });
+    expect(other.headers.get("access-control-allow-origin")).toBeNull();
+    const preflight = await fetch(`${server.url}/invites.v1.InvitesService/List`, {
+      method: "OPTIONS",
+      headers: { origin: "https://evil.example.com", "access-control-request-method": "POST" },
+    });
+    expect(preflight.status).toBe(403);
+  });
+});

@@ -1,0 +1,112 @@
+import { Code, ConnectError, createClient, type Client, type Transport } from "@connectrpc/connect";
+import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
+import { status as GrpcStatus, type ServiceError } from "@grpc/grpc-js";
+import { ErrorInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
+import { InvitesService } from "../../gen/invites/v1/invites_pb.js";
+import { createGrpcJsClient } from "../support/grpc-js-client.js";
+import { startTestServer, type TestServer } from "../support/test-server.js";
+
+let server: TestServer;
+beforeAll(async () => (server = await startTestServer()));
+afterAll(() => server.close());
+
+const transports: [string, (url: string) => Transport][] = [
+  ["Connect JSON over HTTP/1.1", (baseUrl) => createConnectTransport({ baseUrl, httpVersion: "1.1", useBinaryFormat: false })],
+  ["Connect proto over HTTP/1.1", (baseUrl) => createConnectTransport({ baseUrl, httpVersion: "1.1", useBinaryFormat: true })],
+  ["Connect JSON over h2c", (baseUrl) => createConnectTransport({ baseUrl, httpVersion: "2", useBinaryFormat: false })],
+  ["Connect GET over HTTP/1.1", (baseUrl) => createConnectTransport({ baseUrl, httpVersion: "1.1", useHttpGet: true })],
+  ["gRPC over h2c", (baseUrl) => createGrpcTransport({ baseUrl })],
+  ["gRPC-Web over HTTP/1.1", (baseUrl) => createGrpcWebTransport({ baseUrl, httpVersion: "1.1" })],
+  ["gRPC-Web over h2c", (baseUrl) => createGrpcWebTransport({ baseUrl, httpVersion: "2" })],
+];
+
+describe.each(transports)("connect-node client, %s", (name, makeTransport) => {
+  let client: Client<typeof InvitesService>;
+  beforeAll(() => (client = createClient(InvitesService, makeTransport(server.url))));
+
+  test("create, read by code, list, delete", async () => {
+    const email = `${name.replace(/\W+/g, "-").toLowerCase()}@example.com`;
+    const { invite } = await client.create({ groupId: "protocols", email });
+    expect(invite).toMatchObject({ groupId: "protocols", email });
+    await expect(client.read({ code: invite!.code })).resolves.toMatchObject({ invite: { id: invite!.id } });
+    const { invites } = await client.list({ email });
+    expect(invites.map((i) => i.id)).toEqual([invite!.id]);
+    await client.delete({ id: invite!.id });
+    await expect(client.list({ email })).resolves.toMatchObject({ invites: [] });
+  });
+
+  test("errors carry the code, the field and the ErrorInfo reason", async () => {
+    const err = await client.create({ groupId: "protocols", email: "nope" }).catch((e: unknown) => ConnectError.from(e));
+    expect(err).toBeInstanceOf(ConnectError);
+    expect((err as ConnectError).code).toBe(Code.InvalidArgument);
+    expect((err as ConnectError).rawMessage).toBe("email: must be a valid email address");
+    expect((err as ConnectError).findDetails(ErrorInfoSchema)[0]).toMatchObject({ reason: "INVALID_EMAIL", domain: "invites" });
+  });
+
+  test("a deadline that has passed is DeadlineExceeded", async () => {
+    const err = await client.list({}, { timeoutMs: 1 }).then(
+      () => undefined,
+      (e: unknown) => ConnectError.from(e),
+    );
+    // A 1 ms deadline can be met on a fast machine; when it is not, the code must be right.
+    if (err) expect(err.code).toBe(Code.DeadlineExceeded);
+  });
+});
+
+describe("@grpc/grpc-js client over h2c", () => {
+  const client = () => createGrpcJsClient(new URL(server.url).host);
+
+  test("create, read by id and code, list, delete", async () => {
+    const grpc = client();
+    const { invite } = await grpc.create({ groupId: "grpc-js", email: "Grpc@Example.com" });
+    expect(invite?.email).toBe("grpc@example.com");
+    await expect(grpc.read({ id: invite!.id, code: invite!.code.toLowerCase() })).resolves.toMatchObject({ invite: { id: invite!.id } });
+    await expect(grpc.list({ groupId: "grpc-js" })).resolves.toMatchObject({ invites: [{ id: invite!.id }] });
+    await grpc.delete({ id: invite!.id });
+    await expect(grpc.list({ groupId: "grpc-js" })).resolves.toMatchObject({ invites: [] });
+    grpc.close();
+  });
+
+  test("errors arrive as gRPC status with grpc-status-details-bin", async () => {
+    const grpc = client();
+    const err = (await grpc.read({ code: "ZZZZZZZZZZZZ" }).catch((e: ServiceError) => e)) as ServiceError;
+    expect(err.code).toBe(GrpcStatus.NOT_FOUND);
+    expect(err.details).toBe("invite not found");
+    expect(err.metadata.get("grpc-status-details-bin")).toHaveLength(1);
+    const invalid = (await grpc.create({ groupId: "", email: "a@example.com" }).catch((e: ServiceError) => e)) as ServiceError;
+    expect(invalid.code).toBe(GrpcStatus.INVALID_ARGUMENT);
+    expect(invalid.details).toBe("group_id: value is required");
+    grpc.close();
+  });
+});
+
+describe("plain fetch, Connect JSON", () => {
+  test("uses proto field names and leaves empty fields out", async () => {
+    const res = await fetch(`${server.url}/invites.v1.InvitesService/Create`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ groupId: "fetch", email: "fetch@example.com" }),
+    });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { invite: object };
+    expect(Object.keys(body.invite).sort()).toEqual(["code", "create_time", "email", "group_id", "id"]);
+    const list = await fetch(`${server.url}/invites.v1.InvitesService/List`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ group_id: "nobody" }),
+    });
+    await expect(list.json()).resolves.toEqual({});
+  });
+
+  test("an error is Connect error JSON with the HTTP status of its code", async () => {
+    const res = await fetch(`${server.url}/invites.v1.InvitesService/Read`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{}",
+    });
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { details: unknown[] };
+    expect(body).toMatchObject({ code: "invalid_argument", message: "id or code is required" });
+    expect(body.details[0]).toMatchObject({ type: "google.rpc.ErrorInfo", debug: { reason: "ID_OR_CODE_REQUIRED" } });
+  });
+});

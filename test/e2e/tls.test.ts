@@ -1,0 +1,35 @@
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { createClient } from "@connectrpc/connect";
+import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
+import { InvitesService } from "../../gen/invites/v1/invites_pb.js";
+import { makeTempDir } from "../support/temp-dir.js";
+import { startTestServer, type TestServer } from "../support/test-server.js";
+
+let server: TestServer;
+let ca: Buffer;
+const dir = makeTempDir();
+
+beforeAll(async () => {
+  const cert = join(dir.path, "cert.pem");
+  const key = join(dir.path, "key.pem");
+  execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"], { stdio: "ignore" });
+  ca = readFileSync(cert);
+  server = await startTestServer({ tls: { cert: ca, key: readFileSync(key) } });
+});
+afterAll(async () => {
+  await server.close();
+  dir.remove();
+});
+
+test.each([
+  ["Connect over HTTP/1.1 (ALPN http/1.1)", () => createConnectTransport({ baseUrl: server.url, httpVersion: "1.1", nodeOptions: { ca } })],
+  ["Connect over h2 (ALPN h2)", () => createConnectTransport({ baseUrl: server.url, httpVersion: "2", nodeOptions: { ca } })],
+  ["gRPC over h2", () => createGrpcTransport({ baseUrl: server.url, nodeOptions: { ca } })],
+])("%s", async (_, transport) => {
+  expect(server.url).toMatch(/^https:\/\//);
+  const client = createClient(InvitesService, transport());
+  const { invite } = await client.create({ groupId: "tls", email: "tls@example.com" });
+  await expect(client.read({ code: invite!.code })).resolves.toMatchObject({ invite: { id: invite!.id } });
+});

@@ -1,0 +1,87 @@
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { postJson } from "../support/http.js";
+import { killLeftoverServers, runServerToExit, startServerProcess, type ServerProcess } from "../support/server-process.js";
+import { makeTempDir } from "../support/temp-dir.js";
+
+let dir: ReturnType<typeof makeTempDir>;
+beforeEach(() => (dir = makeTempDir()));
+afterEach(() => {
+  killLeftoverServers();
+  dir.remove();
+});
+
+describe("two server processes on one SQLite file", () => {
+  let a: ServerProcess;
+  let b: ServerProcess;
+  beforeEach(async () => {
+    const env = { DATABASE_URL: `sqlite:${join(dir.path, "shared.db")}` };
+    [a, b] = await Promise.all([startServerProcess(env), startServerProcess(env)]);
+  });
+  afterEach(async () => {
+    await Promise.all([a.stop(), b.stop()]);
+  });
+
+  test("both serve the same invites", async () => {
+    const created = await postJson(`${a.url}/v1/invites/Create`, { group_id: "g", email: "both@example.com" });
+    expect(created.status).toBe(200);
+    await expect(postJson(`${b.url}/v1/invites/Read`, { code: created.json.invite.code })).resolves.toMatchObject({
+      status: 200,
+      json: created.json,
+    });
+  });
+
+  test("concurrent creates for one email and group, spread over both, make one invite", async () => {
+    const calls = Array.from({ length: 40 }, (_, i) =>
+      postJson(`${(i % 2 ? a : b).url}/v1/invites/Create`, { group_id: "race", email: "Race@Example.com" }),
+    );
+    const results = await Promise.all(calls);
+    expect(results.every((r) => r.status === 200)).toBe(true);
+    expect(new Set(results.map((r) => r.json.invite.id)).size).toBe(1);
+    const listed = await postJson(`${a.url}/v1/invites/List`, { group_id: "race" });
+    expect(listed.json.invites).toHaveLength(1);
+  });
+});
+
+describe("start-up and shutdown", () => {
+  test("SIGTERM lets the server finish and exit 0", async () => {
+    const server = await startServerProcess({ DATABASE_URL: join(dir.path, "term.db") });
+    await postJson(`${server.url}/v1/invites/Create`, { group_id: "g", email: "a@example.com" });
+    await expect(server.stop("SIGTERM")).resolves.toBe(0);
+    expect(server.logs()).toMatch(/"message":"shutting down","signal":"SIGTERM"/);
+  });
+
+  test("SIGINT does the same", async () => {
+    const server = await startServerProcess({ DATABASE_URL: join(dir.path, "int.db") });
+    await expect(server.stop("SIGINT")).resolves.toBe(0);
+  });
+
+  test("without API keys it says so and listens on loopback only", async () => {
+    const server = await startServerProcess({ DATABASE_URL: join(dir.path, "open.db") });
+    expect(new URL(server.url).hostname).toBe("127.0.0.1");
+    expect(server.logs()).toMatch(/no API keys configured/);
+    await server.stop();
+  });
+
+  test.each([
+    [{ PORT: "http" }, /^invites: PORT=http: must be a whole number from 0 to 65535\n$/],
+    [{ HOST: "0.0.0.0" }, /^invites: HOST=0\.0\.0\.0: without API keys the server only listens on loopback/],
+    [{ INVITES_API_KEYS: "short:ns" }, /^invites: API keys: entry 1 has a key shorter than 16 characters\n$/],
+    [{ INVITES_API_KEYS_FILE: "/nonexistent/keys" }, /^invites: INVITES_API_KEYS_FILE=\/nonexistent\/keys: ENOENT\n$/],
+    [{ DATABASE_URL: "mysql://db/invites" }, /^invites: DATABASE_URL: unsupported scheme/],
+  ])("a bad setting %j is one line and a non-zero exit", async (env, message) => {
+    const { code, stderr } = await runServerToExit({ DATABASE_URL: join(dir.path, "x.db"), ...env });
+    expect(code).not.toBe(0);
+    expect(stderr).toMatch(message);
+  });
+
+  test("a port in use is one line and a non-zero exit", async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));
+    const port = (blocker.address() as { port: number }).port;
+    const { code, stderr } = await runServerToExit({ PORT: String(port), DATABASE_URL: join(dir.path, "x.db") });
+    blocker.close();
+    expect(code).toBe(1);
+    expect(stderr).toBe("invites: the port is already in use\n");
+  });
+});

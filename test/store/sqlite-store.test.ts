@@ -1,0 +1,67 @@
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { openSqliteStore } from "../../src/store/sqlite/sqlite-store.js";
+import { sqliteMigrations } from "../../src/store/sqlite/migrations.js";
+import { makeTempDir } from "../support/temp-dir.js";
+import { describeStoreContract, draft } from "./store-contract.js";
+
+let dir: ReturnType<typeof makeTempDir>;
+
+describeStoreContract("sqlite", {
+  async open() {
+    dir = makeTempDir();
+    return openSqliteStore({ filename: join(dir.path, "invites.db") });
+  },
+  async cleanup() {
+    dir.remove();
+  },
+});
+
+describe("sqlite store file", () => {
+  let temp: ReturnType<typeof makeTempDir>;
+  beforeEach(() => (temp = makeTempDir()));
+  afterEach(() => temp.remove());
+
+  test("keeps invites across reopening, in WAL mode, at the latest schema version", async () => {
+    const filename = join(temp.path, "nested", "invites.db");
+    const invite = draft();
+    const first = openSqliteStore({ filename });
+    await first.createInvite(invite);
+    await first.close();
+
+    const second = openSqliteStore({ filename });
+    await expect(second.findInviteById(invite.namespace, invite.id)).resolves.toEqual(invite);
+    await second.close();
+
+    const raw = new Database(filename, { readonly: true });
+    expect(raw.pragma("journal_mode", { simple: true })).toBe("wal");
+    expect(raw.pragma("user_version", { simple: true })).toBe(sqliteMigrations.length);
+    raw.close();
+  });
+
+  test("two connections to one file share invites and settle duplicates in the database", async () => {
+    const filename = join(temp.path, "invites.db");
+    const a = openSqliteStore({ filename });
+    const b = openSqliteStore({ filename });
+    const fromA = await a.createInvite(draft({ email: "shared@example.com" }));
+    const fromB = await b.createInvite(draft({ email: "shared@example.com" }));
+    expect(fromB).toEqual({ invite: fromA.invite, created: false });
+    await a.close();
+    await b.close();
+  });
+
+  test("uses an index for code lookups and every list filter", () => {
+    const filename = join(temp.path, "invites.db");
+    openSqliteStore({ filename }).close();
+    const db = new Database(filename, { readonly: true });
+    const plan = (sql: string) => db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all().map((row) => (row as { detail: string }).detail).join("; ");
+    const order = "ORDER BY create_time DESC, seq DESC LIMIT 10";
+    expect(plan("SELECT * FROM invites WHERE namespace = 'n' AND code = 'c'")).toMatch(/USING INDEX/);
+    for (const where of ["", "AND group_id = 'g'", "AND email = 'e'", "AND group_id = 'g' AND email = 'e'"]) {
+      const detail = plan(`SELECT * FROM invites WHERE namespace = 'n' ${where} ${order}`);
+      expect(detail).toMatch(/USING (COVERING )?INDEX/);
+      expect(detail).not.toMatch(/SCAN invites(?! USING)/);
+    }
+    db.close();
+  });
+});

@@ -1,0 +1,42 @@
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { ConfigError, loadConfig } from "../../src/config.js";
+import { makeTempDir } from "../support/temp-dir.js";
+
+test("defaults: port 8080 on loopback, the SQLite file under ./data, no keys, no CORS", () => {
+  const config = loadConfig({});
+  expect(config).toMatchObject({
+    port: 8080,
+    host: "127.0.0.1",
+    databaseUrl: "./data/invites.db",
+    corsOrigins: [],
+    maxBodyBytes: 65536,
+  });
+  expect(config.apiKeys.size).toBe(0);
+});
+
+test("with keys it listens on every interface unless HOST says otherwise", () => {
+  const keys = "0123456789abcdef0123:acme";
+  expect(loadConfig({ INVITES_API_KEYS: keys }).host).toBe("0.0.0.0");
+  expect(loadConfig({ INVITES_API_KEYS: keys, HOST: "127.0.0.1" }).host).toBe("127.0.0.1");
+});
+
+test("reads keys from the variable and the file together", () => {
+  const dir = makeTempDir();
+  const file = join(dir.path, "keys");
+  writeFileSync(file, "# team keys\nfile-key-0123456789abcdef:beta\n\n");
+  const config = loadConfig({ INVITES_API_KEYS: "env-key-0123456789abcdef:alpha", INVITES_API_KEYS_FILE: file });
+  expect(config.apiKeys.lookup("env-key-0123456789abcdef")).toBe("alpha");
+  expect(config.apiKeys.lookup("file-key-0123456789abcdef")).toBe("beta");
+  expect(config.apiKeys.lookup("file-key-0123456789abcde")).toBeUndefined();
+  dir.remove();
+});
+
+test.each([
+  [{ PORT: "70000" }, "PORT=70000: must be a whole number from 0 to 65535"],
+  [{ MAX_BODY_BYTES: "1.5" }, "MAX_BODY_BYTES=1.5: must be a whole number from 1024 to 16777216"],
+  [{ INVITES_API_KEYS: "no-namespace-0123456789" }, "API keys: entry 1 is not KEY:NAMESPACE"],
+  [{ TLS_CERT_FILE: "/tmp/cert.pem" }, "TLS_CERT_FILE and TLS_KEY_FILE must be set together"],
+])("refuses %j", (env, message) => {
+  expect(() => loadConfig(env)).toThrow(new ConfigError(message));
+});

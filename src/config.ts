@@ -11,6 +11,10 @@ export interface Config {
   corsOrigins: string[];
   maxBodyBytes: number;
   shutdownGraceMs: number;
+  /** How long an invite lives when Create or Renew names no expiry. */
+  defaultTtlMs: number;
+  /** Purge invites revoked, used up or expired longer ago than this; undefined: keep them. */
+  retentionMs?: number;
   tls?: TlsFiles;
 }
 
@@ -37,6 +41,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     corsOrigins: (env.CORS_ORIGINS ?? "").split(",").map((o) => o.trim()).filter(Boolean),
     maxBodyBytes: integer(env, "MAX_BODY_BYTES", 64 * 1024, 1024, 16 * 1024 * 1024),
     shutdownGraceMs: integer(env, "SHUTDOWN_GRACE_MS", 10_000, 0, 600_000),
+    defaultTtlMs: duration(env, "DEFAULT_TTL", "7d"),
+    retentionMs: integer(env, "RETENTION_DAYS", 0, 0, 36_500) * day || undefined,
     tls: certFile && keyFile ? { cert: readSetting("TLS_CERT_FILE", certFile), key: readSetting("TLS_KEY_FILE", keyFile) } : undefined,
   };
 }
@@ -67,6 +73,20 @@ function integer(env: Record<string, string | undefined>, name: string, fallback
     throw new ConfigError(`${name}=${raw}: must be a whole number from ${min} to ${max}`);
   }
   return value;
+}
+
+const day = 24 * 60 * 60 * 1000;
+const units: Record<string, number> = { s: 1000, m: 60 * 1000, h: 60 * 60 * 1000, d: day };
+
+/** A duration like 90s, 30m, 48h or 7d; at least a minute and at most 365 days. */
+function duration(env: Record<string, string | undefined>, name: string, fallback: string): number {
+  const raw = env[name] || fallback;
+  const match = /^(\d+)([smhd])$/.exec(raw);
+  const ms = match ? Number(match[1]) * units[match[2]] : NaN;
+  if (!(ms >= 60 * 1000 && ms <= 365 * day)) {
+    throw new ConfigError(`${name}=${raw}: must be a duration like 30m, 48h or 7d, from 1m to 365d`);
+  }
+  return ms;
 }
 
 function isLoopback(host: string): boolean {

@@ -6,6 +6,7 @@ import * as reflectionV1alpha from "../gen/grpc/reflection/v1alpha/reflection_pb
 import { InvitesService, file_invites_v1_invites } from "../gen/invites/v1/invites_pb.js";
 import type { ApiKeys } from "./access/api-keys.js";
 import { createHealthService } from "./health/health-service.js";
+import { createM3oInterceptor } from "./http/m3o.js";
 import { createAccessInterceptor } from "./interceptors/access-interceptor.js";
 import { createErrorInterceptor } from "./interceptors/error-interceptor.js";
 import { createValidationInterceptor } from "./interceptors/validation-interceptor.js";
@@ -21,14 +22,15 @@ export interface RouteOptions {
   /** Whether the server can serve now, for health checks. */
   isServing: () => Promise<boolean>;
   now?: () => Date;
+  defaultTtlMs?: number;
 }
 
 /** Registers every service this server offers. */
-export function routes({ store, apiKeys, logger, isServing, now }: RouteOptions) {
+export function routes({ store, apiKeys, logger, isServing, now, defaultTtlMs }: RouteOptions) {
   return (router: ConnectRouter) => {
-    router.service(InvitesService, createInvitesService({ store, now }), {
+    router.service(InvitesService, createInvitesService({ store, now, defaultTtlMs }), {
       // Outermost first: errors are mapped last, access is checked before validation.
-      interceptors: [createErrorInterceptor(logger), createAccessInterceptor(apiKeys), createValidationInterceptor()],
+      interceptors: [createErrorInterceptor(logger), createAccessInterceptor(apiKeys), createM3oInterceptor(), createValidationInterceptor()],
     });
     router.service(Health, createHealthService({ serviceNames: [InvitesService.typeName], isServing }));
     const reflection = createReflectionServices([

@@ -4,6 +4,7 @@ import { ConfigError, loadConfig, type Config } from "./config.js";
 import { routes } from "./connect.js";
 import { createHttpHandler } from "./http/http-handler.js";
 import { createOnePortServer } from "./http/one-port-server.js";
+import { startRetention } from "./invites/retention.js";
 import { createJsonLogger, type Logger } from "./logger.js";
 import { openStore } from "./store/open-store.js";
 import type { InviteStore } from "./store/store.js";
@@ -36,7 +37,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     // Proto field names (group_id), as the seed and M3O clients use.
     jsonOptions: { useProtoFieldName: true, ignoreUnknownFields: true },
   });
-  routes({ store, apiKeys: config.apiKeys, logger, isServing, now: options.now })(router);
+  routes({ store, apiKeys: config.apiKeys, logger, isServing, now: options.now, defaultTtlMs: config.defaultTtlMs })(router);
   const handler = createHttpHandler({ router, corsOrigins: config.corsOrigins, maxBodyBytes: config.maxBodyBytes, logger });
   const server = createOnePortServer(handler, config.tls);
   let address;
@@ -46,6 +47,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     await store.close();
     throw err;
   }
+  const retention = config.retentionMs ? startRetention({ store, retentionMs: config.retentionMs, now: options.now, logger }) : undefined;
   const scheme = config.tls ? "https" : "http";
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
   return {
@@ -53,6 +55,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     port: address.port,
     async close() {
       draining = true;
+      await retention?.stop();
       await server.close(config.shutdownGraceMs);
       await store.close();
     },

@@ -1,14 +1,31 @@
 import { STATUS_CODES } from "node:http";
-import { fromBinary, type JsonValue } from "@bufbuild/protobuf";
+import { fromBinary, isMessage, type JsonValue } from "@bufbuild/protobuf";
+import { Code, createContextKey, createContextValues, type Interceptor } from "@connectrpc/connect";
 import type { UniversalHandler } from "@connectrpc/connect/protocol";
 import { ErrorInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
-import { InvitesService } from "../../gen/invites/v1/invites_pb.js";
+import { CreateRequestSchema, InvitesService } from "../../gen/invites/v1/invites_pb.js";
+import { rpcError } from "../errors.js";
 import type { NodeRequest, NodeResponse } from "./node-types.js";
 import { BodyTooLargeError, readBody } from "./read-body.js";
 
 // The seed's form, and the form of M3O's client libraries; matched case-insensitively.
 const m3oPath = /^\/(?:invites\/invites|v1\/invites)\/([a-z]+)\/?$/i;
 const forwardedHeaders = ["authorization", "micro-namespace", "x-request-id"];
+
+const m3oCallKey = createContextKey(false, { description: "called on an M3O path" });
+
+/**
+ * M3O invites were always for an email, so its paths offer no open links:
+ * Create without email is refused there, before the proto's own rules.
+ */
+export function createM3oInterceptor(): Interceptor {
+  return (next) => async (req) => {
+    if (req.contextValues.get(m3oCallKey) && !req.stream && isMessage(req.message, CreateRequestSchema) && req.message.email.trim() === "") {
+      throw rpcError(Code.InvalidArgument, "MISSING_EMAIL", "email: value is required", { field: "email" });
+    }
+    return next(req);
+  };
+}
 
 /**
  * The HTTP surface of the hosted M3O invites API, served by the same
@@ -60,6 +77,8 @@ export function createM3oHandler(handlers: readonly UniversalHandler[], maxBodyB
       header,
       body,
       signal: aborted.signal,
+      // M3O invites were always for an email: open links are not offered here.
+      contextValues: createContextValues().set(m3oCallKey, true),
     });
     const out = await collect(uRes.body);
     if (uRes.status === 200) {

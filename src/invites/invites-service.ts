@@ -1,17 +1,19 @@
 import { randomUUID } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
-import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { timestampDate, timestampFromDate, type Duration, type Timestamp } from "@bufbuild/protobuf/wkt";
 import { Code, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
-import { InviteSchema, type Invite, type InvitesService } from "../../gen/invites/v1/invites_pb.js";
+import { AcceptanceSchema, InviteSchema, type Invite, type InvitesService } from "../../gen/invites/v1/invites_pb.js";
 import { Reason, notFound, rpcError } from "../errors.js";
-import { DuplicateCodeError, type InviteRecord, type InviteStore } from "../store/store.js";
+import { DuplicateCodeError, PendingInviteExistsError, type AcceptanceRecord, type InviteRecord, type InviteStore } from "../store/store.js";
 import { normalizeEmail } from "./email.js";
 import { generateInviteCode, normalizeInviteCode } from "./invite-code.js";
+import { LifecycleReason, acceptRefusal, changeRefusal, effectiveState, listStateOf } from "./lifecycle.js";
 import { namespaceKey } from "./namespace.js";
 import { decodePageToken, encodePageToken } from "./page-token.js";
 
 export const defaultPageSize = 100;
 export const maxPageSize = 1000;
+export const defaultTtlMs = 7 * 24 * 60 * 60 * 1000;
 // A 60-bit code collides so rarely that a few tries are only ever one.
 const codeAttempts = 5;
 
@@ -19,31 +21,69 @@ export interface InvitesServiceOptions {
   store: InviteStore;
   /** The current time; injectable so tests can move it. */
   now?: () => Date;
+  /** How long an invite lives when Create or Renew names no expiry. */
+  defaultTtlMs?: number;
 }
+
+/** The `expiration` oneof of CreateRequest and RenewRequest. */
+type Expiration =
+  | { case: "ttl"; value: Duration }
+  | { case: "expireTime"; value: Timestamp }
+  | { case: "neverExpires"; value: boolean }
+  | { case: undefined; value?: undefined };
 
 /**
  * The handlers of invites.v1.InvitesService. Requests arrive validated (by
  * the proto's rules) and with their namespace resolved (by the access
  * interceptor).
  */
-export function createInvitesService({ store, now = () => new Date() }: InvitesServiceOptions): ServiceImpl<typeof InvitesService> {
+export function createInvitesService(options: InvitesServiceOptions): ServiceImpl<typeof InvitesService> {
+  const { store, now = () => new Date(), defaultTtlMs: ttlMs = defaultTtlMs } = options;
+
+  const expiryFrom = (expiration: Expiration, at: Date): Date | undefined => {
+    switch (expiration.case) {
+      case "ttl":
+        return new Date(at.getTime() + Number(expiration.value.seconds) * 1000 + Math.floor(expiration.value.nanos / 1e6));
+      case "expireTime":
+        return timestampDate(expiration.value);
+      case "neverExpires":
+        return undefined;
+      default:
+        return new Date(at.getTime() + ttlMs);
+    }
+  };
+
+  // Retries the rare clash of a fresh code with an existing one.
+  const withFreshCode = async <T>(attempt: (code: string) => Promise<T>): Promise<T> => {
+    for (let tries = 1; ; tries++) {
+      try {
+        return await attempt(generateInviteCode());
+      } catch (err) {
+        if (!(err instanceof DuplicateCodeError) || tries === codeAttempts) throw err;
+      }
+    }
+  };
+
   return {
     async create(req, ctx) {
-      const draft = {
+      const at = now();
+      const draft: Omit<InviteRecord, "code"> = {
         id: randomUUID(),
         namespace: namespaceOf(ctx),
         groupId: req.groupId,
         email: normalizeEmail(req.email),
-        createTime: now(),
+        state: "pending",
+        createTime: at,
+        updateTime: at,
+        expireTime: expiryFrom(req.expiration, at),
+        inviter: req.inviter,
+        role: req.role,
+        metadata: req.metadata,
+        maxUses: req.maxUses ?? 1,
+        useCount: 0,
       };
-      for (let attempt = 1; ; attempt++) {
-        try {
-          const { invite } = await store.createInvite({ ...draft, code: generateInviteCode() });
-          return { invite: toProto(invite) };
-        } catch (err) {
-          if (!(err instanceof DuplicateCodeError) || attempt === codeAttempts) throw err;
-        }
-      }
+      const { invite } = await withFreshCode((code) => store.createInvite({ ...draft, code }));
+      return { invite: toProto(invite, at) };
     },
 
     async read(req, ctx) {
@@ -56,7 +96,7 @@ export function createInvitesService({ store, now = () => new Date() }: InvitesS
           : await store.findInviteByCode(namespace, code as string);
       // Given both, both must name the same invite.
       if (!invite || (code !== undefined && invite.code !== code)) throw notFound();
-      return { invite: toProto(invite) };
+      return { invite: toProto(invite, now()) };
     },
 
     async list(req, ctx) {
@@ -64,20 +104,12 @@ export function createInvitesService({ store, now = () => new Date() }: InvitesS
         namespace: namespaceOf(ctx),
         groupId: req.groupId === "" ? undefined : req.groupId,
         email: req.email === "" ? undefined : normalizeEmail(req.email),
+        states: req.states.length ? [...req.states].sort().map(listStateOf) : undefined,
       };
-      let after;
-      if (req.pageToken !== "") {
-        after = decodePageToken(req.pageToken, query);
-        if (!after) {
-          throw rpcError(Code.InvalidArgument, Reason.invalidPageToken, "page_token: not a token from a previous page of this query", {
-            field: "page_token",
-          });
-        }
-      }
-      const limit = Math.min(req.pageSize || defaultPageSize, maxPageSize);
-      const page = await store.listInvites({ ...query, limit, after });
+      const at = now();
+      const page = await store.listInvites({ ...query, limit: pageSizeOf(req.pageSize), after: pageStart(req.pageToken, query), now: at });
       return {
-        invites: page.invites.map(toProto),
+        invites: page.items.map((invite) => toProto(invite, at)),
         nextPageToken: page.next ? encodePageToken(page.next, query) : "",
       };
     },
@@ -86,6 +118,58 @@ export function createInvitesService({ store, now = () => new Date() }: InvitesS
       await store.deleteInvite(namespaceOf(ctx), req.id);
       return {};
     },
+
+    async accept(req, ctx) {
+      const at = now();
+      const code = normalizeInviteCode(req.code);
+      if (code === undefined) throw notFound();
+      const email = normalizeEmail(req.email);
+      const result = await store.acceptInvite({ namespace: namespaceOf(ctx), code, userId: req.userId, email, now: at });
+      switch (result.kind) {
+        case "missing":
+          throw notFound();
+        case "refused":
+          throw acceptRefusal(result.invite, email, at);
+        default:
+          return { invite: toProto(result.invite, at) };
+      }
+    },
+
+    async revoke(req, ctx) {
+      const at = now();
+      const result = await store.revokeInvite(namespaceOf(ctx), req.id, at);
+      // Revoking twice is not an error: the invite is revoked, as asked.
+      if (result.kind === "changed" || (result.kind === "refused" && result.invite.state === "revoked")) {
+        return { invite: toProto(result.invite, at) };
+      }
+      throw changeRefusal(result.kind === "refused" ? result.invite : undefined);
+    },
+
+    async renew(req, ctx) {
+      const at = now();
+      const renew = (code?: string) =>
+        store.renewInvite({ namespace: namespaceOf(ctx), id: req.id, expireTime: expiryFrom(req.expiration, at), code, now: at });
+      let result;
+      try {
+        result = req.rotateCode ? await withFreshCode(renew) : await renew();
+      } catch (err) {
+        if (!(err instanceof PendingInviteExistsError)) throw err;
+        throw rpcError(Code.FailedPrecondition, LifecycleReason.alreadyPending, "another pending invite exists for this email and group");
+      }
+      if (result.kind === "changed") return { invite: toProto(result.invite, at) };
+      throw changeRefusal(result.kind === "refused" ? result.invite : undefined);
+    },
+
+    async listAcceptances(req, ctx) {
+      const namespace = namespaceOf(ctx);
+      if (!(await store.findInviteById(namespace, req.id))) throw notFound();
+      const query = { namespace, inviteId: req.id };
+      const page = await store.listAcceptances(namespace, req.id, pageSizeOf(req.pageSize), pageStart(req.pageToken, query));
+      return {
+        acceptances: page.items.map(acceptanceToProto),
+        nextPageToken: page.next ? encodePageToken(page.next, query) : "",
+      };
+    },
   };
 }
 
@@ -93,12 +177,48 @@ function namespaceOf(ctx: HandlerContext): string {
   return ctx.values.get(namespaceKey);
 }
 
-function toProto(record: InviteRecord): Invite {
+function pageSizeOf(requested: number): number {
+  return Math.min(requested || defaultPageSize, maxPageSize);
+}
+
+function pageStart(token: string, query: object) {
+  if (token === "") return undefined;
+  const cursor = decodePageToken(token, query);
+  if (!cursor) {
+    throw rpcError(Code.InvalidArgument, Reason.invalidPageToken, "page_token: not a token from a previous page of this query", {
+      field: "page_token",
+    });
+  }
+  return cursor;
+}
+
+const optionalTimestamp = (date: Date | undefined) => (date ? timestampFromDate(date) : undefined);
+
+function toProto(record: InviteRecord, now: Date): Invite {
   return create(InviteSchema, {
     id: record.id,
     groupId: record.groupId,
     email: record.email,
     code: record.code,
     createTime: timestampFromDate(record.createTime),
+    state: effectiveState(record, now),
+    updateTime: timestampFromDate(record.updateTime),
+    expireTime: optionalTimestamp(record.expireTime),
+    acceptTime: optionalTimestamp(record.acceptTime),
+    revokeTime: optionalTimestamp(record.revokeTime),
+    inviter: record.inviter,
+    role: record.role,
+    metadata: record.metadata,
+    maxUses: record.maxUses,
+    useCount: record.useCount,
+  });
+}
+
+function acceptanceToProto(record: AcceptanceRecord) {
+  return create(AcceptanceSchema, {
+    inviteId: record.inviteId,
+    userId: record.userId,
+    email: record.email,
+    acceptTime: timestampFromDate(record.acceptTime),
   });
 }

@@ -1,12 +1,8 @@
 import { createHash } from "node:crypto";
 import type { ListCursor } from "../store/store.js";
 
-/** What a page token is bound to: a token is only valid for the same query. */
-export interface PageQuery {
-  namespace: string;
-  groupId?: string;
-  email?: string;
-}
+/** What a page token is bound to (the query's filters): a token is only valid for the same query. */
+export type PageQuery = object;
 
 interface TokenBody {
   t: number;
@@ -16,7 +12,7 @@ interface TokenBody {
 
 /** Encodes the position after the last invite of a page as an opaque string. */
 export function encodePageToken(cursor: ListCursor, query: PageQuery): string {
-  const body: TokenBody = { t: cursor.createTime.getTime(), s: cursor.seq, q: queryDigest(query) };
+  const body: TokenBody = { t: cursor.time.getTime(), s: cursor.seq, q: queryDigest(query) };
   return Buffer.from(JSON.stringify(body)).toString("base64url");
 }
 
@@ -29,7 +25,7 @@ export function decodePageToken(token: string, query: PageQuery): ListCursor | u
     return undefined;
   }
   if (!isTokenBody(body) || body.q !== queryDigest(query)) return undefined;
-  return { createTime: new Date(body.t), seq: body.s };
+  return { time: new Date(body.t), seq: body.s };
 }
 
 function isTokenBody(value: unknown): value is TokenBody {
@@ -38,7 +34,8 @@ function isTokenBody(value: unknown): value is TokenBody {
   return Number.isSafeInteger(t) && Number.isSafeInteger(s) && typeof q === "string";
 }
 
+// Keys in a fixed order and undefined kept distinct from "", so equal queries digest equally.
 function queryDigest(query: PageQuery): string {
-  const parts = [query.namespace, query.groupId ?? "\u0000", query.email ?? "\u0000"];
-  return createHash("sha256").update(JSON.stringify(parts)).digest("base64url").slice(0, 16);
+  const entries = Object.entries(query).sort(([a], [b]) => (a < b ? -1 : 1)).map(([key, value]) => [key, value ?? null]);
+  return createHash("sha256").update(JSON.stringify(entries)).digest("base64url").slice(0, 16);
 }

@@ -89,7 +89,8 @@ describe("plain fetch, Connect JSON", () => {
     });
     expect(res.status).toBe(200);
     const body = (await res.json()) as { invite: object };
-    expect(Object.keys(body.invite).sort()).toEqual(["code", "create_time", "email", "group_id", "id"]);
+    // Empty fields (inviter, role, metadata, use_count…) are left out.
+    expect(Object.keys(body.invite).sort()).toEqual(["code", "create_time", "email", "expire_time", "group_id", "id", "max_uses", "state", "update_time"]);
     const list = await fetch(`${server.url}/invites.v1.InvitesService/List`, {
       method: "POST",
       headers: { "content-type": "application/json" },

@@ -41,6 +41,30 @@ describe("two server processes on one SQLite file", () => {
     const listed = await postJson(`${a.url}/v1/invites/List`, { group_id: "race" });
     expect(listed.json.invites).toHaveLength(1);
   });
+
+  const connect = (server: ServerProcess, method: string, body: unknown) => postJson(`${server.url}/invites.v1.InvitesService/${method}`, body);
+
+  test("50 concurrent accepts of a single-use invite, spread over both: exactly one succeeds", async () => {
+    const invite = (await connect(a, "Create", { group_id: "g", open_link: true })).json.invite;
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => connect(i % 2 ? a : b, "Accept", { code: invite.code, user_id: `racer-${i}` })),
+    );
+    expect(results.filter((r) => r.status === 200)).toHaveLength(1);
+    const refusals = results.filter((r) => r.status !== 200).map((r) => [r.status, r.json.details[0].debug.reason]);
+    expect(refusals).toEqual(Array(49).fill([400, "INVITE_USED_UP"]));
+  });
+
+  test("50 distinct users racing for a ten-use invite over both: exactly ten succeed", async () => {
+    const invite = (await connect(b, "Create", { group_id: "g", max_uses: 10 })).json.invite;
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => connect(i % 2 ? a : b, "Accept", { code: invite.code, user_id: `racer-${i}` })),
+    );
+    expect(results.filter((r) => r.status === 200)).toHaveLength(10);
+    const read = await connect(a, "Read", { id: invite.id });
+    expect(read.json.invite).toMatchObject({ use_count: 10, state: "INVITE_STATE_ACCEPTED" });
+    const acceptances = await connect(b, "ListAcceptances", { id: invite.id });
+    expect(acceptances.json.acceptances).toHaveLength(10);
+  });
 });
 
 describe("start-up and shutdown", () => {

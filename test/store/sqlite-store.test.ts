@@ -57,7 +57,7 @@ describe("sqlite store file", () => {
     const plan = (sql: string) => db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all().map((row) => (row as { detail: string }).detail).join("; ");
     const order = "ORDER BY create_time DESC, seq DESC LIMIT 10";
     expect(plan("SELECT * FROM invites WHERE namespace = 'n' AND code = 'c'")).toMatch(/USING INDEX/);
-    for (const where of ["", "AND group_id = 'g'", "AND email = 'e'", "AND group_id = 'g' AND email = 'e'"]) {
+    for (const where of ["", "AND group_id = 'g'", "AND email = 'e'", "AND group_id = 'g' AND email = 'e'", "AND state = 'revoked'"]) {
       const detail = plan(`SELECT * FROM invites WHERE namespace = 'n' ${where} ${order}`);
       expect(detail).toMatch(/USING (COVERING )?INDEX/);
       expect(detail).not.toMatch(/SCAN invites(?! USING)/);

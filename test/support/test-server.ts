@@ -10,10 +10,12 @@ export interface TestServer extends RunningServer {
 }
 
 /** The real server on a loopback port chosen by the OS, with its own SQLite file. */
-export async function startTestServer(overrides: Partial<Config> & { apiKeysText?: string } = {}, options: ServerOptions = {}): Promise<TestServer> {
+export async function startTestServer(
+  overrides: Partial<Config> & { apiKeysText?: string; databasePath?: string } = {},
+  options: ServerOptions = {},
+): Promise<TestServer> {
   const dir = makeTempDir();
-  const { apiKeysText, ...configOverrides } = overrides;
-  const databasePath = join(dir.path, "invites.db");
+  const { apiKeysText, databasePath = join(dir.path, "invites.db"), ...configOverrides } = overrides;
   const config: Config = {
     port: 0,
     host: "127.0.0.1",
@@ -22,6 +24,7 @@ export async function startTestServer(overrides: Partial<Config> & { apiKeysText
     corsOrigins: [],
     maxBodyBytes: 64 * 1024,
     shutdownGraceMs: 2000,
+    defaultTtlMs: 7 * 24 * 60 * 60 * 1000,
     ...configOverrides,
   };
   const server = await startServer(config, { logger: silentLogger, ...options });

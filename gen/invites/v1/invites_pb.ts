@@ -2,18 +2,18 @@
 // @generated from file invites/v1/invites.proto (package invites.v1, syntax proto3)
 /* eslint-disable */
 
-import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
-import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
+import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
+import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import { file_buf_validate_validate } from "../../buf/validate/validate_pb.js";
-import type { Timestamp } from "@bufbuild/protobuf/wkt";
-import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
+import type { Duration, Timestamp } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_duration, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file invites/v1/invites.proto.
  */
 export const file_invites_v1_invites: GenFile = /*@__PURE__*/
-  fileDesc("ChhpbnZpdGVzL3YxL2ludml0ZXMucHJvdG8SCmludml0ZXMudjEidAoGSW52aXRlEgoKAmlkGAEgASgJEhAKCGdyb3VwX2lkGAIgASgJEg0KBWVtYWlsGAMgASgJEgwKBGNvZGUYBCABKAkSLwoLY3JlYXRlX3RpbWUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIp0BCg1DcmVhdGVSZXF1ZXN0EigKCGdyb3VwX2lkGAEgASgJQha6SBPIAQFyDhiAAjIJXlxQe0NjfSokEmIKBWVtYWlsGAIgASgJQlO6SFC6AUUKDWludmFsaWRfZW1haWwSHW11c3QgYmUgYSB2YWxpZCBlbWFpbCBhZGRyZXNzGhV0aGlzLnRyaW0oKS5pc0VtYWlsKCnIAQFyAxjAAiI0Cg5DcmVhdGVSZXNwb25zZRIiCgZpbnZpdGUYASABKAsyEi5pbnZpdGVzLnYxLkludml0ZSKTAQoLUmVhZFJlcXVlc3QSFwoCaWQYASABKAlCC7pICNgBAXIDsAEBEhUKBGNvZGUYAiABKAlCB7pIBHICGEA6VLpIURpPChNpZF9vcl9jb2RlX3JlcXVpcmVkEhZpZCBvciBjb2RlIGlzIHJlcXVpcmVkGiB0aGlzLmlkICE9ICcnIHx8IHRoaXMuY29kZSAhPSAnJyIyCgxSZWFkUmVzcG9uc2USIgoGaW52aXRlGAEgASgLMhIuaW52aXRlcy52MS5JbnZpdGUifAoLTGlzdFJlcXVlc3QSGgoIZ3JvdXBfaWQYASABKAlCCLpIBXIDGIACEhcKBWVtYWlsGAIgASgJQgi6SAVyAxjAAhIaCglwYWdlX3NpemUYAyABKAVCB7pIBBoCKAASHAoKcGFnZV90b2tlbhgEIAEoCUIIukgFcgMYgAQiTAoMTGlzdFJlc3BvbnNlEiMKB2ludml0ZXMYASADKAsyEi5pbnZpdGVzLnYxLkludml0ZRIXCg9uZXh0X3BhZ2VfdG9rZW4YAiABKAkiKAoNRGVsZXRlUmVxdWVzdBIXCgJpZBgBIAEoCUILukgIyAEBcgOwAQEiEAoORGVsZXRlUmVzcG9uc2UylwIKDkludml0ZXNTZXJ2aWNlEj8KBkNyZWF0ZRIZLmludml0ZXMudjEuQ3JlYXRlUmVxdWVzdBoaLmludml0ZXMudjEuQ3JlYXRlUmVzcG9uc2USPgoEUmVhZBIXLmludml0ZXMudjEuUmVhZFJlcXVlc3QaGC5pbnZpdGVzLnYxLlJlYWRSZXNwb25zZSIDkAIBEj4KBExpc3QSFy5pbnZpdGVzLnYxLkxpc3RSZXF1ZXN0GhguaW52aXRlcy52MS5MaXN0UmVzcG9uc2UiA5ACARJECgZEZWxldGUSGS5pbnZpdGVzLnYxLkRlbGV0ZVJlcXVlc3QaGi5pbnZpdGVzLnYxLkRlbGV0ZVJlc3BvbnNlIgOQAgJiBnByb3RvMw", [file_buf_validate_validate, file_google_protobuf_timestamp]);
+  fileDesc("ChhpbnZpdGVzL3YxL2ludml0ZXMucHJvdG8SCmludml0ZXMudjEiiQQKBkludml0ZRIKCgJpZBgBIAEoCRIQCghncm91cF9pZBgCIAEoCRINCgVlbWFpbBgDIAEoCRIMCgRjb2RlGAQgASgJEi8KC2NyZWF0ZV90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBImCgVzdGF0ZRgGIAEoDjIXLmludml0ZXMudjEuSW52aXRlU3RhdGUSLwoLdXBkYXRlX3RpbWUYByABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2V4cGlyZV90aW1lGAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgthY2NlcHRfdGltZRgJIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLwoLcmV2b2tlX3RpbWUYCiABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg8KB2ludml0ZXIYCyABKAkSDAoEcm9sZRgMIAEoCRIyCghtZXRhZGF0YRgNIAMoCzIgLmludml0ZXMudjEuSW52aXRlLk1ldGFkYXRhRW50cnkSEAoIbWF4X3VzZXMYDiABKAUSEQoJdXNlX2NvdW50GA8gASgFGi8KDU1ldGFkYXRhRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASJwCgpBY2NlcHRhbmNlEhEKCWludml0ZV9pZBgBIAEoCRIPCgd1c2VyX2lkGAIgASgJEg0KBWVtYWlsGAMgASgJEi8KC2FjY2VwdF90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCLbBgoNQ3JlYXRlUmVxdWVzdBIoCghncm91cF9pZBgBIAEoCUIWukgTyAEBcg4YgAIyCV5cUHtDY30qJBJiCgVlbWFpbBgCIAEoCUJTukhQugFFCg1pbnZhbGlkX2VtYWlsEh1tdXN0IGJlIGEgdmFsaWQgZW1haWwgYWRkcmVzcxoVdGhpcy50cmltKCkuaXNFbWFpbCgp2AEBcgMYwAISOQoDdHRsGAMgASgLMhkuZ29vZ2xlLnByb3RvYnVmLkR1cmF0aW9uQg+6SAyqAQkiBQiA54QPKgBIABJCCgtleHBpcmVfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXBCD7pIDLIBCUoFCIDnhA9AAUgAEiAKDW5ldmVyX2V4cGlyZXMYBSABKAhCB7pIBGoCCAFIABIZCgdpbnZpdGVyGAYgASgJQgi6SAVyAxiAAhIVCgRyb2xlGAcgASgJQge6SARyAhhAElIKCG1ldGFkYXRhGAggAygLMicuaW52aXRlcy52MS5DcmVhdGVSZXF1ZXN0Lk1ldGFkYXRhRW50cnlCF7pIFJoBERAgIgZyBBABGEAqBXIDGIAEEiIKCG1heF91c2VzGAkgASgFQgu6SAgaBhjAhD0oAEgBiAEBEhEKCW9wZW5fbGluaxgKIAEoCBovCg1NZXRhZGF0YUVudHJ5EgsKA2tleRgBIAEoCRINCgV2YWx1ZRgCIAEoCToCOAE6kQK6SI0CGqgBCg1taXNzaW5nX2VtYWlsEkVlbWFpbDogdmFsdWUgaXMgcmVxdWlyZWQgdW5sZXNzIG9wZW5fbGluayBpcyBzZXQgb3IgbWF4X3VzZXMgaXMgbm90IDEaUHRoaXMuZW1haWwgIT0gJycgfHwgdGhpcy5vcGVuX2xpbmsgfHwgKGhhcyh0aGlzLm1heF91c2VzKSAmJiB0aGlzLm1heF91c2VzICE9IDEpGmAKEWludmFsaWRfb3Blbl9saW5rEiRvcGVuX2xpbms6IGFuIG9wZW4gbGluayBoYXMgbm8gZW1haWwaJSEodGhpcy5vcGVuX2xpbmsgJiYgdGhpcy5lbWFpbCAhPSAnJylCDAoKZXhwaXJhdGlvbkILCglfbWF4X3VzZXMiNAoOQ3JlYXRlUmVzcG9uc2USIgoGaW52aXRlGAEgASgLMhIuaW52aXRlcy52MS5JbnZpdGUikwEKC1JlYWRSZXF1ZXN0EhcKAmlkGAEgASgJQgu6SAjYAQFyA7ABARIVCgRjb2RlGAIgASgJQge6SARyAhhAOlS6SFEaTwoTaWRfb3JfY29kZV9yZXF1aXJlZBIWaWQgb3IgY29kZSBpcyByZXF1aXJlZBogdGhpcy5pZCAhPSAnJyB8fCB0aGlzLmNvZGUgIT0gJyciMgoMUmVhZFJlc3BvbnNlEiIKBmludml0ZRgBIAEoCzISLmludml0ZXMudjEuSW52aXRlIrgBCgtMaXN0UmVxdWVzdBIaCghncm91cF9pZBgBIAEoCUIIukgFcgMYgAISFwoFZW1haWwYAiABKAlCCLpIBXIDGMACEhoKCXBhZ2Vfc2l6ZRgDIAEoBUIHukgEGgIoABIcCgpwYWdlX3Rva2VuGAQgASgJQgi6SAVyAxiABBI6CgZzdGF0ZXMYBSADKA4yFy5pbnZpdGVzLnYxLkludml0ZVN0YXRlQhG6SA6SAQsYASIHggEEEAEgACJMCgxMaXN0UmVzcG9uc2USIwoHaW52aXRlcxgBIAMoCzISLmludml0ZXMudjEuSW52aXRlEhcKD25leHRfcGFnZV90b2tlbhgCIAEoCSIoCg1EZWxldGVSZXF1ZXN0EhcKAmlkGAEgASgJQgu6SAjIAQFyA7ABASIQCg5EZWxldGVSZXNwb25zZSKrAQoNQWNjZXB0UmVxdWVzdBIYCgRjb2RlGAEgASgJQgq6SAfIAQFyAhhAEhwKB3VzZXJfaWQYAiABKAlCC7pICMgBAXIDGIACEmIKBWVtYWlsGAMgASgJQlO6SFC6AUUKDWludmFsaWRfZW1haWwSHW11c3QgYmUgYSB2YWxpZCBlbWFpbCBhZGRyZXNzGhV0aGlzLnRyaW0oKS5pc0VtYWlsKCnYAQFyAxjAAiI0Cg5BY2NlcHRSZXNwb25zZRIiCgZpbnZpdGUYASABKAsyEi5pbnZpdGVzLnYxLkludml0ZSIoCg1SZXZva2VSZXF1ZXN0EhcKAmlkGAEgASgJQgu6SAjIAQFyA7ABASI0Cg5SZXZva2VSZXNwb25zZRIiCgZpbnZpdGUYASABKAsyEi5pbnZpdGVzLnYxLkludml0ZSLrAQoMUmVuZXdSZXF1ZXN0EhcKAmlkGAEgASgJQgu6SAjIAQFyA7ABARI5CgN0dGwYAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb25CD7pIDKoBCSIFCIDnhA8qAEgAEkIKC2V4cGlyZV90aW1lGAMgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIPukgMsgEJSgUIgOeED0ABSAASIAoNbmV2ZXJfZXhwaXJlcxgEIAEoCEIHukgEagIIAUgAEhMKC3JvdGF0ZV9jb2RlGAUgASgIQgwKCmV4cGlyYXRpb24iMwoNUmVuZXdSZXNwb25zZRIiCgZpbnZpdGUYASABKAsyEi5pbnZpdGVzLnYxLkludml0ZSJrChZMaXN0QWNjZXB0YW5jZXNSZXF1ZXN0EhcKAmlkGAEgASgJQgu6SAjIAQFyA7ABARIaCglwYWdlX3NpemUYAiABKAVCB7pIBBoCKAASHAoKcGFnZV90b2tlbhgDIAEoCUIIukgFcgMYgAQiXwoXTGlzdEFjY2VwdGFuY2VzUmVzcG9uc2USKwoLYWNjZXB0YW5jZXMYASADKAsyFi5pbnZpdGVzLnYxLkFjY2VwdGFuY2USFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJKpQBCgtJbnZpdGVTdGF0ZRIcChhJTlZJVEVfU1RBVEVfVU5TUEVDSUZJRUQQABIYChRJTlZJVEVfU1RBVEVfUEVORElORxABEhkKFUlOVklURV9TVEFURV9BQ0NFUFRFRBACEhgKFElOVklURV9TVEFURV9SRVZPS0VEEAMSGAoUSU5WSVRFX1NUQVRFX0VYUElSRUQQBDLCBAoOSW52aXRlc1NlcnZpY2USPwoGQ3JlYXRlEhkuaW52aXRlcy52MS5DcmVhdGVSZXF1ZXN0GhouaW52aXRlcy52MS5DcmVhdGVSZXNwb25zZRI+CgRSZWFkEhcuaW52aXRlcy52MS5SZWFkUmVxdWVzdBoYLmludml0ZXMudjEuUmVhZFJlc3BvbnNlIgOQAgESPgoETGlzdBIXLmludml0ZXMudjEuTGlzdFJlcXVlc3QaGC5pbnZpdGVzLnYxLkxpc3RSZXNwb25zZSIDkAIBEkQKBkRlbGV0ZRIZLmludml0ZXMudjEuRGVsZXRlUmVxdWVzdBoaLmludml0ZXMudjEuRGVsZXRlUmVzcG9uc2UiA5ACAhJECgZBY2NlcHQSGS5pbnZpdGVzLnYxLkFjY2VwdFJlcXVlc3QaGi5pbnZpdGVzLnYxLkFjY2VwdFJlc3BvbnNlIgOQAgISRAoGUmV2b2tlEhkuaW52aXRlcy52MS5SZXZva2VSZXF1ZXN0GhouaW52aXRlcy52MS5SZXZva2VSZXNwb25zZSIDkAICEjwKBVJlbmV3EhguaW52aXRlcy52MS5SZW5ld1JlcXVlc3QaGS5pbnZpdGVzLnYxLlJlbmV3UmVzcG9uc2USXwoPTGlzdEFjY2VwdGFuY2VzEiIuaW52aXRlcy52MS5MaXN0QWNjZXB0YW5jZXNSZXF1ZXN0GiMuaW52aXRlcy52MS5MaXN0QWNjZXB0YW5jZXNSZXNwb25zZSIDkAIBYgZwcm90bzM", [file_buf_validate_validate, file_google_protobuf_duration, file_google_protobuf_timestamp]);
 
 /**
  * An invitation of one email address to one group.
@@ -55,6 +55,76 @@ export type Invite = Message<"invites.v1.Invite"> & {
    * @generated from field: google.protobuf.Timestamp create_time = 5;
    */
   createTime?: Timestamp | undefined;
+
+  /**
+   * The state now; EXPIRED follows from expire_time when it is read.
+   *
+   * @generated from field: invites.v1.InviteState state = 6;
+   */
+  state: InviteState;
+
+  /**
+   * When the invite last changed.
+   *
+   * @generated from field: google.protobuf.Timestamp update_time = 7;
+   */
+  updateTime?: Timestamp | undefined;
+
+  /**
+   * When it expires; unset if it never does.
+   *
+   * @generated from field: google.protobuf.Timestamp expire_time = 8;
+   */
+  expireTime?: Timestamp | undefined;
+
+  /**
+   * When it was last accepted.
+   *
+   * @generated from field: google.protobuf.Timestamp accept_time = 9;
+   */
+  acceptTime?: Timestamp | undefined;
+
+  /**
+   * When it was revoked.
+   *
+   * @generated from field: google.protobuf.Timestamp revoke_time = 10;
+   */
+  revokeTime?: Timestamp | undefined;
+
+  /**
+   * Who sent it (free text).
+   *
+   * @generated from field: string inviter = 11;
+   */
+  inviter: string;
+
+  /**
+   * The role the invitee will have (free text).
+   *
+   * @generated from field: string role = 12;
+   */
+  role: string;
+
+  /**
+   * The caller's own data.
+   *
+   * @generated from field: map<string, string> metadata = 13;
+   */
+  metadata: { [key: string]: string };
+
+  /**
+   * How many users may accept it; 0 means no limit.
+   *
+   * @generated from field: int32 max_uses = 14;
+   */
+  maxUses: number;
+
+  /**
+   * How many users have accepted it.
+   *
+   * @generated from field: int32 use_count = 15;
+   */
+  useCount: number;
 };
 
 /**
@@ -63,6 +133,42 @@ export type Invite = Message<"invites.v1.Invite"> & {
  */
 export const InviteSchema: GenMessage<Invite> = /*@__PURE__*/
   messageDesc(file_invites_v1_invites, 0);
+
+/**
+ * One user's acceptance of an invite.
+ *
+ * @generated from message invites.v1.Acceptance
+ */
+export type Acceptance = Message<"invites.v1.Acceptance"> & {
+  /**
+   * @generated from field: string invite_id = 1;
+   */
+  inviteId: string;
+
+  /**
+   * @generated from field: string user_id = 2;
+   */
+  userId: string;
+
+  /**
+   * The accepting user's email, trimmed and lowercased; may be empty for open links.
+   *
+   * @generated from field: string email = 3;
+   */
+  email: string;
+
+  /**
+   * @generated from field: google.protobuf.Timestamp accept_time = 4;
+   */
+  acceptTime?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message invites.v1.Acceptance.
+ * Use `create(AcceptanceSchema)` to create a new message.
+ */
+export const AcceptanceSchema: GenMessage<Acceptance> = /*@__PURE__*/
+  messageDesc(file_invites_v1_invites, 1);
 
 /**
  * @generated from message invites.v1.CreateRequest
@@ -76,11 +182,79 @@ export type CreateRequest = Message<"invites.v1.CreateRequest"> & {
   groupId: string;
 
   /**
-   * The invitee's address; surrounding spaces are ignored.
+   * The invitee's address; surrounding spaces are ignored. Only they can
+   * accept the invite. Leave it out only for an open or multi-use link.
    *
    * @generated from field: string email = 2;
    */
   email: string;
+
+  /**
+   * When the invite expires. Without one, the server's default (7 days
+   * unless configured otherwise); never more than 365 days ahead.
+   *
+   * @generated from oneof invites.v1.CreateRequest.expiration
+   */
+  expiration: {
+    /**
+     * Time to live from now.
+     *
+     * @generated from field: google.protobuf.Duration ttl = 3;
+     */
+    value: Duration;
+    case: "ttl";
+  } | {
+    /**
+     * An instant in the future.
+     *
+     * @generated from field: google.protobuf.Timestamp expire_time = 4;
+     */
+    value: Timestamp;
+    case: "expireTime";
+  } | {
+    /**
+     * The invite never expires; must be asked for explicitly.
+     *
+     * @generated from field: bool never_expires = 5;
+     */
+    value: boolean;
+    case: "neverExpires";
+  } | { case: undefined; value?: undefined };
+
+  /**
+   * Who sends the invite (free text).
+   *
+   * @generated from field: string inviter = 6;
+   */
+  inviter: string;
+
+  /**
+   * The role the invitee will have (free text).
+   *
+   * @generated from field: string role = 7;
+   */
+  role: string;
+
+  /**
+   * The caller's own data: at most 32 entries.
+   *
+   * @generated from field: map<string, string> metadata = 8;
+   */
+  metadata: { [key: string]: string };
+
+  /**
+   * How many users may accept it: 1 when unset, 0 for no limit.
+   *
+   * @generated from field: optional int32 max_uses = 9;
+   */
+  maxUses?: number | undefined;
+
+  /**
+   * A link without email that anyone holding the code can accept.
+   *
+   * @generated from field: bool open_link = 10;
+   */
+  openLink: boolean;
 };
 
 /**
@@ -88,7 +262,7 @@ export type CreateRequest = Message<"invites.v1.CreateRequest"> & {
  * Use `create(CreateRequestSchema)` to create a new message.
  */
 export const CreateRequestSchema: GenMessage<CreateRequest> = /*@__PURE__*/
-  messageDesc(file_invites_v1_invites, 1);
+  messageDesc(file_invites_v1_invites, 2);
 
 /**
  * @generated from message invites.v1.CreateResponse
@@ -105,7 +279,7 @@ export type CreateResponse = Message<"invites.v1.CreateResponse"> & {
  * Use `create(CreateResponseSchema)` to create a new message.
  */
 export const CreateResponseSchema: GenMessage<CreateResponse> = /*@__PURE__*/
-  messageDesc(file_invites_v1_invites, 2);
+  messageDesc(file_invites_v1_invites, 3);
 
 /**
  * @generated from message invites.v1.ReadRequest
@@ -131,7 +305,7 @@ export type ReadRequest = Message<"invites.v1.ReadRequest"> & {
  * Use `create(ReadRequestSchema)` to create a new message.
  */
 export const ReadRequestSchema: GenMessage<ReadRequest> = /*@__PURE__*/
-  messageDesc(file_invites_v1_invites, 3);
+  messageDesc(file_invites_v1_invites, 4);
 
 /**
  * @generated from message invites.v1.ReadResponse
@@ -148,7 +322,7 @@ export type ReadResponse = Message<"invites.v1.ReadResponse"> & {
  * Use `create(ReadResponseSchema)` to create a new message.
  */
 export const ReadResponseSchema: GenMessage<ReadResponse> = /*@__PURE__*/
-  messageDesc(file_invites_v1_invites, 4);
+  messageDesc(file_invites_v1_invites, 5);
 
 /**
  * @generated from message invites.v1.ListRequest
@@ -181,6 +355,13 @@ export type ListRequest = Message<"invites.v1.ListRequest"> & {
    * @generated from field: string page_token = 4;
    */
   pageToken: string;
+
+  /**
+   * Only invites in one of these states.
+   *
+   * @generated from field: repeated invites.v1.InviteState states = 5;
+   */
+  states: InviteState[];
 };
 
 /**
@@ -188,7 +369,7 @@ export type ListRequest = Message<"invites.v1.ListRequest"> & {
  * Use `create(ListRequestSchema)` to create a new message.
  */
 export const ListRequestSchema: GenMessage<ListRequest> = /*@__PURE__*/
-  messageDesc(file_invites_v1_invites, 5);
+  messageDesc(file_invites_v1_invites, 6);
 
 /**
  * @generated from message invites.v1.ListResponse
@@ -212,7 +393,7 @@ export type ListResponse = Message<"invites.v1.ListResponse"> & {
  * Use `create(ListResponseSchema)` to create a new message.
  */
 export const ListResponseSchema: GenMessage<ListResponse> = /*@__PURE__*/
-  messageDesc(file_invites_v1_invites, 6);
+  messageDesc(file_invites_v1_invites, 7);
 
 /**
  * @generated from message invites.v1.DeleteRequest
@@ -231,7 +412,7 @@ export type DeleteRequest = Message<"invites.v1.DeleteRequest"> & {
  * Use `create(DeleteRequestSchema)` to create a new message.
  */
 export const DeleteRequestSchema: GenMessage<DeleteRequest> = /*@__PURE__*/
-  messageDesc(file_invites_v1_invites, 7);
+  messageDesc(file_invites_v1_invites, 8);
 
 /**
  * @generated from message invites.v1.DeleteResponse
@@ -244,7 +425,256 @@ export type DeleteResponse = Message<"invites.v1.DeleteResponse"> & {
  * Use `create(DeleteResponseSchema)` to create a new message.
  */
 export const DeleteResponseSchema: GenMessage<DeleteResponse> = /*@__PURE__*/
-  messageDesc(file_invites_v1_invites, 8);
+  messageDesc(file_invites_v1_invites, 9);
+
+/**
+ * @generated from message invites.v1.AcceptRequest
+ */
+export type AcceptRequest = Message<"invites.v1.AcceptRequest"> & {
+  /**
+   * The code the user holds; case, spaces and dashes are ignored.
+   *
+   * @generated from field: string code = 1;
+   */
+  code: string;
+
+  /**
+   * The accepting user, in the caller's own terms.
+   *
+   * @generated from field: string user_id = 2;
+   */
+  userId: string;
+
+  /**
+   * The accepting user's email; must match the invite's, if it has one.
+   *
+   * @generated from field: string email = 3;
+   */
+  email: string;
+};
+
+/**
+ * Describes the message invites.v1.AcceptRequest.
+ * Use `create(AcceptRequestSchema)` to create a new message.
+ */
+export const AcceptRequestSchema: GenMessage<AcceptRequest> = /*@__PURE__*/
+  messageDesc(file_invites_v1_invites, 10);
+
+/**
+ * @generated from message invites.v1.AcceptResponse
+ */
+export type AcceptResponse = Message<"invites.v1.AcceptResponse"> & {
+  /**
+   * @generated from field: invites.v1.Invite invite = 1;
+   */
+  invite?: Invite | undefined;
+};
+
+/**
+ * Describes the message invites.v1.AcceptResponse.
+ * Use `create(AcceptResponseSchema)` to create a new message.
+ */
+export const AcceptResponseSchema: GenMessage<AcceptResponse> = /*@__PURE__*/
+  messageDesc(file_invites_v1_invites, 11);
+
+/**
+ * @generated from message invites.v1.RevokeRequest
+ */
+export type RevokeRequest = Message<"invites.v1.RevokeRequest"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+};
+
+/**
+ * Describes the message invites.v1.RevokeRequest.
+ * Use `create(RevokeRequestSchema)` to create a new message.
+ */
+export const RevokeRequestSchema: GenMessage<RevokeRequest> = /*@__PURE__*/
+  messageDesc(file_invites_v1_invites, 12);
+
+/**
+ * @generated from message invites.v1.RevokeResponse
+ */
+export type RevokeResponse = Message<"invites.v1.RevokeResponse"> & {
+  /**
+   * @generated from field: invites.v1.Invite invite = 1;
+   */
+  invite?: Invite | undefined;
+};
+
+/**
+ * Describes the message invites.v1.RevokeResponse.
+ * Use `create(RevokeResponseSchema)` to create a new message.
+ */
+export const RevokeResponseSchema: GenMessage<RevokeResponse> = /*@__PURE__*/
+  messageDesc(file_invites_v1_invites, 13);
+
+/**
+ * @generated from message invites.v1.RenewRequest
+ */
+export type RenewRequest = Message<"invites.v1.RenewRequest"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * The new expiry. Without one, the server's default time to live from now.
+   *
+   * @generated from oneof invites.v1.RenewRequest.expiration
+   */
+  expiration: {
+    /**
+     * @generated from field: google.protobuf.Duration ttl = 2;
+     */
+    value: Duration;
+    case: "ttl";
+  } | {
+    /**
+     * @generated from field: google.protobuf.Timestamp expire_time = 3;
+     */
+    value: Timestamp;
+    case: "expireTime";
+  } | {
+    /**
+     * @generated from field: bool never_expires = 4;
+     */
+    value: boolean;
+    case: "neverExpires";
+  } | { case: undefined; value?: undefined };
+
+  /**
+   * Replace the code; the old one stops working.
+   *
+   * @generated from field: bool rotate_code = 5;
+   */
+  rotateCode: boolean;
+};
+
+/**
+ * Describes the message invites.v1.RenewRequest.
+ * Use `create(RenewRequestSchema)` to create a new message.
+ */
+export const RenewRequestSchema: GenMessage<RenewRequest> = /*@__PURE__*/
+  messageDesc(file_invites_v1_invites, 14);
+
+/**
+ * @generated from message invites.v1.RenewResponse
+ */
+export type RenewResponse = Message<"invites.v1.RenewResponse"> & {
+  /**
+   * @generated from field: invites.v1.Invite invite = 1;
+   */
+  invite?: Invite | undefined;
+};
+
+/**
+ * Describes the message invites.v1.RenewResponse.
+ * Use `create(RenewResponseSchema)` to create a new message.
+ */
+export const RenewResponseSchema: GenMessage<RenewResponse> = /*@__PURE__*/
+  messageDesc(file_invites_v1_invites, 15);
+
+/**
+ * @generated from message invites.v1.ListAcceptancesRequest
+ */
+export type ListAcceptancesRequest = Message<"invites.v1.ListAcceptancesRequest"> & {
+  /**
+   * The invite's id.
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * Acceptances per page: 0 means 100, larger than 1000 means 1000.
+   *
+   * @generated from field: int32 page_size = 2;
+   */
+  pageSize: number;
+
+  /**
+   * @generated from field: string page_token = 3;
+   */
+  pageToken: string;
+};
+
+/**
+ * Describes the message invites.v1.ListAcceptancesRequest.
+ * Use `create(ListAcceptancesRequestSchema)` to create a new message.
+ */
+export const ListAcceptancesRequestSchema: GenMessage<ListAcceptancesRequest> = /*@__PURE__*/
+  messageDesc(file_invites_v1_invites, 16);
+
+/**
+ * @generated from message invites.v1.ListAcceptancesResponse
+ */
+export type ListAcceptancesResponse = Message<"invites.v1.ListAcceptancesResponse"> & {
+  /**
+   * @generated from field: repeated invites.v1.Acceptance acceptances = 1;
+   */
+  acceptances: Acceptance[];
+
+  /**
+   * @generated from field: string next_page_token = 2;
+   */
+  nextPageToken: string;
+};
+
+/**
+ * Describes the message invites.v1.ListAcceptancesResponse.
+ * Use `create(ListAcceptancesResponseSchema)` to create a new message.
+ */
+export const ListAcceptancesResponseSchema: GenMessage<ListAcceptancesResponse> = /*@__PURE__*/
+  messageDesc(file_invites_v1_invites, 17);
+
+/**
+ * Where an invite is in its life.
+ *
+ * @generated from enum invites.v1.InviteState
+ */
+export enum InviteState {
+  /**
+   * @generated from enum value: INVITE_STATE_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * Can be accepted.
+   *
+   * @generated from enum value: INVITE_STATE_PENDING = 1;
+   */
+  PENDING = 1,
+
+  /**
+   * Every use is taken.
+   *
+   * @generated from enum value: INVITE_STATE_ACCEPTED = 2;
+   */
+  ACCEPTED = 2,
+
+  /**
+   * Revoked before it was used up.
+   *
+   * @generated from enum value: INVITE_STATE_REVOKED = 3;
+   */
+  REVOKED = 3,
+
+  /**
+   * Its expire_time has passed; Renew can revive it.
+   *
+   * @generated from enum value: INVITE_STATE_EXPIRED = 4;
+   */
+  EXPIRED = 4,
+}
+
+/**
+ * Describes the enum invites.v1.InviteState.
+ */
+export const InviteStateSchema: GenEnum<InviteState> = /*@__PURE__*/
+  enumDesc(file_invites_v1_invites, 0);
 
 /**
  * InvitesService issues invitation codes for an email and a group.
@@ -293,6 +723,47 @@ export const InvitesService: GenService<{
     methodKind: "unary";
     input: typeof DeleteRequestSchema;
     output: typeof DeleteResponseSchema;
+  },
+  /**
+   * Accept redeems a code for one user. Accepting again as the same user
+   * returns the invite without using it twice.
+   *
+   * @generated from rpc invites.v1.InvitesService.Accept
+   */
+  accept: {
+    methodKind: "unary";
+    input: typeof AcceptRequestSchema;
+    output: typeof AcceptResponseSchema;
+  },
+  /**
+   * Revoke stops an invite from being accepted; it stays readable.
+   *
+   * @generated from rpc invites.v1.InvitesService.Revoke
+   */
+  revoke: {
+    methodKind: "unary";
+    input: typeof RevokeRequestSchema;
+    output: typeof RevokeResponseSchema;
+  },
+  /**
+   * Renew extends a pending or expired invite, optionally with a new code.
+   *
+   * @generated from rpc invites.v1.InvitesService.Renew
+   */
+  renew: {
+    methodKind: "unary";
+    input: typeof RenewRequestSchema;
+    output: typeof RenewResponseSchema;
+  },
+  /**
+   * ListAcceptances returns who accepted an invite and when, oldest first.
+   *
+   * @generated from rpc invites.v1.InvitesService.ListAcceptances
+   */
+  listAcceptances: {
+    methodKind: "unary";
+    input: typeof ListAcceptancesRequestSchema;
+    output: typeof ListAcceptancesResponseSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_invites_v1_invites, 0);

@@ -3,12 +3,17 @@ import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import {
   DuplicateCodeError,
+  PendingInviteExistsError,
   StoreUnavailableError,
-  type CreateResult,
+  type AcceptanceRecord,
+  type AcceptResult,
+  type ChangeResult,
   type InviteRecord,
   type InviteStore,
-  type ListPage,
   type ListQuery,
+  type ListState,
+  type Page,
+  type StoredState,
 } from "../store.js";
 import { sqliteMigrations } from "./migrations.js";
 
@@ -20,86 +25,145 @@ export interface SqliteStoreOptions {
 }
 
 interface InviteRow {
-  seq?: number;
+  seq: number;
   id: string;
   namespace: string;
   group_id: string;
   email: string;
   code: string;
+  state: StoredState;
   create_time: number;
+  update_time: number;
+  expire_time: number | null;
+  accept_time: number | null;
+  revoke_time: number | null;
+  inviter: string;
+  role: string;
+  metadata: string;
+  max_uses: number;
+  use_count: number;
 }
 
-const columns = "id, namespace, group_id, email, code, create_time";
-const columnsWithSeq = `seq, ${columns}`;
+interface AcceptanceRow {
+  seq: number;
+  invite_id: string;
+  user_id: string;
+  email: string;
+  accept_time: number;
+}
+
+const insertColumns =
+  "id, namespace, group_id, email, code, state, create_time, update_time, expire_time, accept_time, revoke_time, inviter, role, metadata, max_uses, use_count";
+
+// An invite is usable while pending, unexpired and not used up.
+const usable = "state = 'pending' AND (expire_time IS NULL OR expire_time > @now) AND (max_uses = 0 OR use_count < max_uses)";
+
+const stateConditions: Record<ListState, string> = {
+  pending: "(state = 'pending' AND (expire_time IS NULL OR expire_time > @now))",
+  expired: "(state = 'expired' OR (state = 'pending' AND expire_time <= @now))",
+  accepted: "state = 'accepted'",
+  revoked: "state = 'revoked'",
+};
 
 /** Opens (creating if needed) an SQLite database and brings its schema up to date. */
 export function openSqliteStore(options: SqliteStoreOptions): InviteStore {
   if (options.filename !== ":memory:") {
     mkdirSync(dirname(options.filename), { recursive: true });
   }
+  const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
   const db = new Database(options.filename);
-  db.pragma("journal_mode = WAL");
+  db.pragma(`busy_timeout = ${busyTimeoutMs}`);
   db.pragma("synchronous = NORMAL");
-  db.pragma(`busy_timeout = ${options.busyTimeoutMs ?? 5000}`);
   db.pragma("foreign_keys = ON");
-  migrate(db);
+  // SQLite answers BUSY at once, without the busy handler, when two processes
+  // switch a new file to WAL together; so start-up retries for a while.
+  retryWhileBusy(busyTimeoutMs, () => {
+    db.pragma("journal_mode = WAL");
+    migrate(db);
+  });
 
-  const insert = db.prepare(
-    `INSERT INTO invites (${columns}) VALUES (@id, @namespace, @group_id, @email, @code, @create_time)
-     ON CONFLICT (namespace, group_id, email) DO NOTHING`,
+  const statement = <P extends unknown[] | Record<string, unknown>, R = InviteRow>(sql: string) =>
+    db.prepare<P, R>(sql);
+  const expirePending = statement<Record<string, unknown>>(
+    `UPDATE invites SET state = 'expired', update_time = @now
+     WHERE namespace = @namespace AND group_id = @group_id AND email = @email AND state = 'pending' AND expire_time <= @now`,
   );
-  const selectPending = db.prepare<[string, string, string], InviteRow>(
-    `SELECT ${columns} FROM invites WHERE namespace = ? AND group_id = ? AND email = ?`,
+  const insert = statement<Record<string, unknown>>(
+    `INSERT INTO invites (${insertColumns})
+     VALUES (@id, @namespace, @group_id, @email, @code, @state, @create_time, @update_time, @expire_time,
+             @accept_time, @revoke_time, @inviter, @role, @metadata, @max_uses, @use_count)
+     ON CONFLICT (namespace, group_id, email) WHERE state = 'pending' AND email <> '' DO NOTHING`,
   );
-  const selectById = db.prepare<[string, string], InviteRow>(
-    `SELECT ${columns} FROM invites WHERE namespace = ? AND id = ?`,
+  const selectPending = statement<[string, string, string]>(
+    "SELECT * FROM invites WHERE namespace = ? AND group_id = ? AND email = ? AND state = 'pending'",
   );
-  const selectByCode = db.prepare<[string, string], InviteRow>(
-    `SELECT ${columns} FROM invites WHERE namespace = ? AND code = ?`,
+  const selectById = statement<[string, string]>("SELECT * FROM invites WHERE namespace = ? AND id = ?");
+  const selectByCode = statement<[string, string]>("SELECT * FROM invites WHERE namespace = ? AND code = ?");
+  const remove = statement<[string, string]>("DELETE FROM invites WHERE namespace = ? AND id = ?");
+  const selectAcceptance = statement<[string, string], { seq: number }>(
+    "SELECT seq FROM acceptances WHERE invite_id = ? AND user_id = ?",
   );
-  const remove = db.prepare("DELETE FROM invites WHERE namespace = ? AND id = ?");
+  const useOnce = statement<Record<string, unknown>>(
+    `UPDATE invites SET use_count = use_count + 1, accept_time = @now, update_time = @now,
+       state = CASE WHEN max_uses > 0 AND use_count + 1 >= max_uses THEN 'accepted' ELSE state END
+     WHERE id = @id AND ${usable} AND (email = '' OR email = @email)
+     RETURNING *`,
+  );
+  const insertAcceptance = statement<Record<string, unknown>>(
+    "INSERT INTO acceptances (invite_id, user_id, email, accept_time) VALUES (@invite_id, @user_id, @email, @now)",
+  );
+  const revoke = statement<Record<string, unknown>>(
+    `UPDATE invites SET state = 'revoked', revoke_time = @now, update_time = @now
+     WHERE namespace = @namespace AND id = @id AND state IN ('pending', 'expired')
+     RETURNING *`,
+  );
+  const renew = statement<Record<string, unknown>>(
+    `UPDATE invites SET state = 'pending', expire_time = @expire_time, code = coalesce(@code, code), update_time = @now
+     WHERE namespace = @namespace AND id = @id AND state IN ('pending', 'expired') AND (max_uses = 0 OR use_count < max_uses)
+     RETURNING *`,
+  );
+  const purge = statement<Record<string, unknown>>(
+    `DELETE FROM invites WHERE (state = 'revoked' AND revoke_time < @cutoff)
+       OR (state = 'accepted' AND accept_time < @cutoff)
+       OR (state IN ('pending', 'expired') AND expire_time < @cutoff)`,
+  );
   const ping = db.prepare("SELECT 1");
 
-  // One statement per combination of filters, prepared on first use.
-  const listStatements = new Map<string, Database.Statement<Record<string, unknown>, InviteRow>>();
-  const listInvites = (query: ListQuery): ListPage => {
-    const where = ["namespace = @namespace"];
-    if (query.groupId !== undefined) where.push("group_id = @groupId");
-    if (query.email !== undefined) where.push("email = @email");
-    if (query.after) where.push("(create_time < @afterTime OR (create_time = @afterTime AND seq < @afterSeq))");
-    const sql = `SELECT ${columnsWithSeq} FROM invites WHERE ${where.join(" AND ")}
-                 ORDER BY create_time DESC, seq DESC LIMIT @limit`;
-    let statement = listStatements.get(sql);
-    if (!statement) {
-      statement = db.prepare(sql);
-      listStatements.set(sql, statement);
-    }
-    const rows = statement.all({
-      namespace: query.namespace,
-      groupId: query.groupId,
-      email: query.email,
-      afterTime: query.after?.createTime.getTime(),
-      afterSeq: query.after?.seq,
-      // One extra row tells whether another page follows.
-      limit: query.limit + 1,
-    });
-    const page = rows.slice(0, query.limit);
-    const last = page[page.length - 1];
-    return {
-      invites: page.map(fromRow),
-      next: rows.length > query.limit ? { createTime: new Date(last.create_time), seq: last.seq as number } : undefined,
-    };
+  // Prepared on first use: one statement per combination of filters.
+  const prepared = new Map<string, Database.Statement<Record<string, unknown>, InviteRow>>();
+  const cached = (sql: string) => {
+    let found = prepared.get(sql);
+    if (!found) prepared.set(sql, (found = db.prepare(sql)));
+    return found;
   };
 
-  // IMMEDIATE takes the write lock first, so the conflicting row read back
-  // after DO NOTHING cannot be deleted by another process in between.
-  const createTx = db.transaction((draft: InviteRecord): CreateResult => {
-    const inserted = insert.run(toRow(draft)).changes === 1;
-    if (inserted) return { invite: draft, created: true };
+  // IMMEDIATE transactions take the write lock first, so what they read
+  // cannot change under them, in this process or another.
+  const createTx = db.transaction((draft: InviteRecord) => {
+    const row = toRow(draft);
+    // A pending invite whose time has passed gives way to the new one.
+    expirePending.run({ ...row, now: row.create_time });
+    if (insert.run(row).changes === 1) return { invite: draft, created: true };
     const existing = selectPending.get(draft.namespace, draft.groupId, draft.email);
     if (!existing) throw new Error("pending invite vanished inside a transaction");
     return { invite: fromRow(existing), created: false };
   });
+
+  const acceptTx = db.transaction((input: { namespace: string; code: string; userId: string; email: string; now: number }): AcceptResult => {
+    const found = selectByCode.get(input.namespace, input.code);
+    if (!found) return { kind: "missing" };
+    if (selectAcceptance.get(found.id, input.userId)) return { kind: "repeated", invite: fromRow(found) };
+    const used = useOnce.get({ id: found.id, email: input.email, now: input.now });
+    if (!used) return { kind: "refused", invite: fromRow(found) };
+    insertAcceptance.run({ invite_id: found.id, user_id: input.userId, email: input.email, now: input.now });
+    return { kind: "changed", invite: fromRow(used) };
+  });
+
+  const change = (row: InviteRow | undefined, namespace: string, id: string): ChangeResult => {
+    if (row) return { kind: "changed", invite: fromRow(row) };
+    const current = selectById.get(namespace, id);
+    return current ? { kind: "refused", invite: fromRow(current) } : { kind: "missing" };
+  };
 
   return {
     async createInvite(draft) {
@@ -124,6 +188,36 @@ export function openSqliteStore(options: SqliteStoreOptions): InviteStore {
     async deleteInvite(namespace, id) {
       return guard(() => remove.run(namespace, id).changes > 0);
     },
+    async acceptInvite(input) {
+      return guard(() => acceptTx.immediate({ ...input, now: input.now.getTime() }));
+    },
+    async revokeInvite(namespace, id, now) {
+      return guard(() => change(revoke.get({ namespace, id, now: now.getTime() }), namespace, id));
+    },
+    async renewInvite(input) {
+      return guard(() => {
+        try {
+          const row = renew.get({
+            namespace: input.namespace,
+            id: input.id,
+            expire_time: input.expireTime?.getTime() ?? null,
+            code: input.code ?? null,
+            now: input.now.getTime(),
+          });
+          return change(row, input.namespace, input.id);
+        } catch (err) {
+          if (isUniqueViolation(err, "invites.code")) throw new DuplicateCodeError("invite code already taken");
+          if (isUniqueViolation(err, "invites.namespace")) throw new PendingInviteExistsError("a pending invite for this email and group exists");
+          throw err;
+        }
+      });
+    },
+    async listAcceptances(namespace, inviteId, limit, after) {
+      return guard(() => listAcceptances(namespace, inviteId, limit, after));
+    },
+    async purgeInvites(cutoff) {
+      return guard(() => purge.run({ cutoff: cutoff.getTime() }).changes);
+    },
     async ping() {
       guard(() => ping.get());
     },
@@ -131,6 +225,42 @@ export function openSqliteStore(options: SqliteStoreOptions): InviteStore {
       if (db.open) db.close();
     },
   };
+
+  function listInvites(query: ListQuery): Page<InviteRecord> {
+    const where = ["namespace = @namespace"];
+    if (query.groupId !== undefined) where.push("group_id = @groupId");
+    if (query.email !== undefined) where.push("email = @email");
+    if (query.states?.length) where.push(`(${query.states.map((s) => stateConditions[s]).join(" OR ")})`);
+    if (query.after) where.push("(create_time < @afterTime OR (create_time = @afterTime AND seq < @afterSeq))");
+    const rows = cached(
+      `SELECT * FROM invites WHERE ${where.join(" AND ")} ORDER BY create_time DESC, seq DESC LIMIT @limit`,
+    ).all({
+      namespace: query.namespace,
+      groupId: query.groupId,
+      email: query.email,
+      now: query.now.getTime(),
+      afterTime: query.after?.time.getTime(),
+      afterSeq: query.after?.seq,
+      // One extra row tells whether another page follows.
+      limit: query.limit + 1,
+    });
+    return page(rows, query.limit, fromRow, (row) => ({ time: new Date(row.create_time), seq: row.seq }));
+  }
+
+  function listAcceptances(namespace: string, inviteId: string, limit: number, after?: { time: Date; seq: number }): Page<AcceptanceRecord> {
+    const rows = cached(
+      `SELECT a.* FROM acceptances a JOIN invites i ON i.id = a.invite_id
+       WHERE i.namespace = @namespace AND a.invite_id = @inviteId
+         ${after ? "AND (a.accept_time > @afterTime OR (a.accept_time = @afterTime AND a.seq > @afterSeq))" : ""}
+       ORDER BY a.accept_time, a.seq LIMIT @limit`,
+    ).all({ namespace, inviteId, afterTime: after?.time.getTime(), afterSeq: after?.seq, limit: limit + 1 }) as unknown as AcceptanceRow[];
+    return page(rows, limit, fromAcceptanceRow, (row) => ({ time: new Date(row.accept_time), seq: row.seq }));
+  }
+}
+
+function page<Row, T>(rows: Row[], limit: number, convert: (row: Row) => T, cursor: (row: Row) => { time: Date; seq: number }): Page<T> {
+  const items = rows.slice(0, limit);
+  return { items: items.map(convert), next: rows.length > limit ? cursor(items[items.length - 1]) : undefined };
 }
 
 function migrate(db: Database.Database): void {
@@ -142,6 +272,18 @@ function migrate(db: Database.Database): void {
     }
     if (current < sqliteMigrations.length) db.pragma(`user_version = ${sqliteMigrations.length}`);
   }).immediate();
+}
+
+function retryWhileBusy(timeoutMs: number, operation: () => void): void {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return operation();
+    } catch (err) {
+      if (!(isSqliteError(err) && err.code.startsWith("SQLITE_BUSY")) || Date.now() > deadline) throw err;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10 + Math.random() * 40);
+    }
+  }
 }
 
 function guard<T>(operation: () => T): T {
@@ -169,24 +311,53 @@ function optionalRow(row: InviteRow | undefined): InviteRecord | undefined {
   return row ? fromRow(row) : undefined;
 }
 
-function toRow(invite: InviteRecord): InviteRow {
+const time = (date: Date | undefined) => date?.getTime() ?? null;
+const date = (ms: number | null) => (ms === null ? undefined : new Date(ms));
+
+function toRow(invite: InviteRecord): Omit<InviteRow, "seq"> {
   return {
     id: invite.id,
     namespace: invite.namespace,
     group_id: invite.groupId,
     email: invite.email,
     code: invite.code,
+    state: invite.state,
     create_time: invite.createTime.getTime(),
+    update_time: invite.updateTime.getTime(),
+    expire_time: time(invite.expireTime),
+    accept_time: time(invite.acceptTime),
+    revoke_time: time(invite.revokeTime),
+    inviter: invite.inviter,
+    role: invite.role,
+    metadata: JSON.stringify(invite.metadata),
+    max_uses: invite.maxUses,
+    use_count: invite.useCount,
   };
 }
 
 function fromRow(row: InviteRow): InviteRecord {
-  return {
+  const record: InviteRecord = {
     id: row.id,
     namespace: row.namespace,
     groupId: row.group_id,
     email: row.email,
     code: row.code,
+    state: row.state,
     createTime: new Date(row.create_time),
+    updateTime: new Date(row.update_time),
+    inviter: row.inviter,
+    role: row.role,
+    metadata: JSON.parse(row.metadata) as Record<string, string>,
+    maxUses: row.max_uses,
+    useCount: row.use_count,
   };
+  // Absent rather than undefined, so records compare equal to what was stored.
+  if (row.expire_time !== null) record.expireTime = date(row.expire_time);
+  if (row.accept_time !== null) record.acceptTime = date(row.accept_time);
+  if (row.revoke_time !== null) record.revokeTime = date(row.revoke_time);
+  return record;
+}
+
+function fromAcceptanceRow(row: AcceptanceRow): AcceptanceRecord {
+  return { inviteId: row.invite_id, userId: row.user_id, email: row.email, acceptTime: new Date(row.accept_time) };
 }

@@ -1,0 +1,35 @@
+import type { Logger } from "../logger.js";
+import type { InviteStore } from "../store/store.js";
+
+export interface RetentionOptions {
+  store: InviteStore;
+  /** Invites revoked, used up or expired longer ago than this are purged. */
+  retentionMs: number;
+  intervalMs?: number;
+  now?: () => Date;
+  logger: Logger;
+}
+
+/**
+ * Purges finished invites now and then every interval (hourly by default).
+ * Expiry needs no job for correctness; this only keeps the database small.
+ */
+export function startRetention({ store, retentionMs, intervalMs = 60 * 60 * 1000, now = () => new Date(), logger }: RetentionOptions) {
+  const purge = async () => {
+    try {
+      const purged = await store.purgeInvites(new Date(now().getTime() - retentionMs));
+      if (purged > 0) logger.info("purged finished invites", { purged });
+    } catch (err) {
+      logger.warn("retention purge failed", { error: err instanceof Error ? err.message : String(err) });
+    }
+  };
+  const running = purge();
+  const timer = setInterval(purge, intervalMs);
+  timer.unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}

@@ -1,12 +1,12 @@
 import { readFileSync } from "node:fs";
 import { parseApiKeys, type ApiKeys } from "./access/api-keys.js";
 import type { TlsFiles } from "./http/one-port-server.js";
-import { defaultDatabaseUrl } from "./store/open-store.js";
+import { defaultDatabaseUrl, type DatabaseOptions } from "./store/open-store.js";
 
 export interface Config {
   port: number;
   host: string;
-  databaseUrl: string;
+  database: DatabaseOptions;
   apiKeys: ApiKeys;
   corsOrigins: string[];
   maxBodyBytes: number;
@@ -36,7 +36,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   return {
     port: integer(env, "PORT", 8080, 0, 65535),
     host,
-    databaseUrl: env.DATABASE_URL || defaultDatabaseUrl,
+    database: {
+      url: env.DATABASE_URL || defaultDatabaseUrl,
+      poolSize: integer(env, "DATABASE_POOL_SIZE", 10, 1, 1000),
+      statementTimeoutMs: integer(env, "DATABASE_STATEMENT_TIMEOUT_MS", 5000, 100, 600_000),
+      connectTimeoutMs: integer(env, "DATABASE_CONNECT_TIMEOUT_MS", 3000, 100, 600_000),
+      migrate: boolean(env, "MIGRATE_ON_START", true),
+    },
     apiKeys,
     corsOrigins: (env.CORS_ORIGINS ?? "").split(",").map((o) => o.trim()).filter(Boolean),
     maxBodyBytes: integer(env, "MAX_BODY_BYTES", 64 * 1024, 1024, 16 * 1024 * 1024),
@@ -63,6 +69,14 @@ function readSetting(name: string, path: string): Buffer {
   } catch (err) {
     throw new ConfigError(`${name}=${path}: ${(err as NodeJS.ErrnoException).code ?? "cannot be read"}`);
   }
+}
+
+function boolean(env: Record<string, string | undefined>, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  if (raw === "true" || raw === "1") return true;
+  if (raw === "false" || raw === "0") return false;
+  throw new ConfigError(`${name}=${raw}: must be true or false`);
 }
 
 function integer(env: Record<string, string | undefined>, name: string, fallback: number, min: number, max: number): number {

@@ -27,7 +27,7 @@ export interface RunningServer {
 /** Builds the whole service and listens on config.host and config.port. */
 export async function startServer(config: Config, options: ServerOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? createJsonLogger();
-  const store = options.store ?? openStore(config.databaseUrl);
+  const store = options.store ?? (await openStore(config.database));
   let draining = false;
   const isServing = async () => !draining && (await store.ping().then(() => true, () => false));
 
@@ -47,7 +47,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     await store.close();
     throw err;
   }
-  const retention = config.retentionMs ? startRetention({ store, retentionMs: config.retentionMs, now: options.now, logger }) : undefined;
+  const retention = config.retentionMs ? await startRetention({ store, retentionMs: config.retentionMs, now: options.now, logger }) : undefined;
   const scheme = config.tls ? "https" : "http";
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
   return {
@@ -94,9 +94,14 @@ async function main(): Promise<void> {
   // Last, so whoever waits for this line can rely on the signal handlers.
   logger.info("listening", {
     url: server.url,
-    database: config.databaseUrl.replace(/\/\/[^@/]*@/, "//…@"),
+    database: redactUrl(config.database.url),
     api_keys: config.apiKeys.size,
   });
+}
+
+/** A database URL without its password, for logs. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:@/]*):[^@/]*@/, "//$1:…@");
 }
 
 if (require.main === module) {

@@ -11,10 +11,11 @@ export interface RetentionOptions {
 }
 
 /**
- * Purges finished invites now and then every interval (hourly by default).
- * Expiry needs no job for correctness; this only keeps the database small.
+ * Purges finished invites now (resolving once done) and then every interval
+ * (hourly by default). Expiry needs no job for correctness; this only keeps
+ * the database small.
  */
-export function startRetention({ store, retentionMs, intervalMs = 60 * 60 * 1000, now = () => new Date(), logger }: RetentionOptions) {
+export async function startRetention({ store, retentionMs, intervalMs = 60 * 60 * 1000, now = () => new Date(), logger }: RetentionOptions) {
   const purge = async () => {
     try {
       const purged = await store.purgeInvites(new Date(now().getTime() - retentionMs));
@@ -23,8 +24,9 @@ export function startRetention({ store, retentionMs, intervalMs = 60 * 60 * 1000
       logger.warn("retention purge failed", { error: err instanceof Error ? err.message : String(err) });
     }
   };
-  const running = purge();
-  const timer = setInterval(purge, intervalMs);
+  await purge();
+  let running = Promise.resolve();
+  const timer = setInterval(() => (running = purge()), intervalMs);
   timer.unref();
   return {
     async stop() {

@@ -1,16 +1,26 @@
+import { openPostgresStore } from "./postgres/postgres-store.js";
 import { openSqliteStore } from "./sqlite/sqlite-store.js";
 import type { InviteStore } from "./store.js";
 
 export const defaultDatabaseUrl = "./data/invites.db";
 
-/**
- * Opens the store a DATABASE_URL names: `sqlite:PATH`, `sqlite::memory:`, or a
- * plain file path.
- */
-export function openStore(databaseUrl: string): InviteStore {
-  const filename = databaseUrl.startsWith("sqlite:") ? databaseUrl.slice("sqlite:".length) : databaseUrl;
+export interface DatabaseOptions {
+  /** `postgres://…` or `postgresql://…`; `sqlite:PATH`, `sqlite::memory:` or a plain file path. */
+  url: string;
+  poolSize?: number;
+  statementTimeoutMs?: number;
+  connectTimeoutMs?: number;
+  /** Apply pending migrations while opening. */
+  migrate?: boolean;
+}
+
+/** Opens the store DATABASE_URL names. */
+export async function openStore(options: DatabaseOptions): Promise<InviteStore> {
+  const { url } = options;
+  if (/^postgres(ql)?:\/\//i.test(url)) return openPostgresStore({ ...options, url });
+  const filename = url.startsWith("sqlite:") ? url.slice("sqlite:".length) : url;
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(filename)) {
-    throw new Error(`DATABASE_URL: unsupported scheme in "${databaseUrl.split("://")[0]}://…"`);
+    throw new Error(`DATABASE_URL: unsupported scheme in "${url.split("://")[0]}://…"`);
   }
   if (filename === "") throw new Error("DATABASE_URL: the SQLite path is empty");
   return openSqliteStore({ filename });

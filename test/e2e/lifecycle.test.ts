@@ -1,11 +1,10 @@
-import { join } from "node:path";
 import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, createClient, type Client } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { ErrorInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
 import { InviteState, InvitesService } from "../../gen/invites/v1/invites_pb.js";
 import { postJson } from "../support/http.js";
-import { makeTempDir } from "../support/temp-dir.js";
+import { createTestDatabase } from "../support/test-database.js";
 import { startTestServer, type TestServer } from "../support/test-server.js";
 
 const day = 24 * 60 * 60 * 1000;
@@ -276,10 +275,9 @@ describe("races", () => {
 
 describe("retention", () => {
   test("purges invites finished longer ago than the retention, and keeps the rest", async () => {
-    const dir = makeTempDir();
-    const databasePath = join(dir.path, "retention.db");
+    const testDatabase = await createTestDatabase();
     let t = Date.parse("2026-03-01T00:00:00Z");
-    const first = await startTestServer({ databasePath }, { now: () => new Date(t) });
+    const first = await startTestServer({ testDatabase }, { now: () => new Date(t) });
     const c = createClient(InvitesService, createConnectTransport({ baseUrl: first.url, httpVersion: "1.1" }));
     const revoked = (await c.create({ groupId: "g", email: "gone@example.com" })).invite!;
     await c.revoke({ id: revoked.id });
@@ -287,11 +285,11 @@ describe("retention", () => {
     await first.close();
 
     t += 31 * day;
-    const second = await startTestServer({ databasePath, retentionMs: 30 * day }, { now: () => new Date(t) });
+    const second = await startTestServer({ testDatabase, retentionMs: 30 * day }, { now: () => new Date(t) });
     const c2 = createClient(InvitesService, createConnectTransport({ baseUrl: second.url, httpVersion: "1.1" }));
     await expect(c2.list({ groupId: "g" })).resolves.toMatchObject({ invites: [{ id: kept.id }] });
     await second.close();
-    dir.remove();
+    await testDatabase.remove();
   });
 });
 

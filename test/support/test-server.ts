@@ -1,25 +1,27 @@
-import { join } from "node:path";
 import { parseApiKeys } from "../../src/access/api-keys.js";
 import type { Config } from "../../src/config.js";
 import { silentLogger } from "../../src/logger.js";
 import { startServer, type RunningServer, type ServerOptions } from "../../src/server.js";
-import { makeTempDir } from "./temp-dir.js";
+import { createTestDatabase, type TestDatabase } from "./test-database.js";
 
 export interface TestServer extends RunningServer {
-  databasePath: string;
+  database: TestDatabase;
 }
 
-/** The real server on a loopback port chosen by the OS, with its own SQLite file. */
+/**
+ * The real server on a loopback port chosen by the OS, on a fresh database of
+ * this run's kind (or the one given, which it then leaves in place).
+ */
 export async function startTestServer(
-  overrides: Partial<Config> & { apiKeysText?: string; databasePath?: string } = {},
+  overrides: Partial<Config> & { apiKeysText?: string; testDatabase?: TestDatabase } = {},
   options: ServerOptions = {},
 ): Promise<TestServer> {
-  const dir = makeTempDir();
-  const { apiKeysText, databasePath = join(dir.path, "invites.db"), ...configOverrides } = overrides;
+  const { apiKeysText, testDatabase, ...configOverrides } = overrides;
+  const database = testDatabase ?? (await createTestDatabase());
   const config: Config = {
     port: 0,
     host: "127.0.0.1",
-    databaseUrl: `sqlite:${databasePath}`,
+    database: { url: database.url, poolSize: 20 },
     apiKeys: parseApiKeys(apiKeysText ?? "", "test keys"),
     corsOrigins: [],
     maxBodyBytes: 64 * 1024,
@@ -30,10 +32,10 @@ export async function startTestServer(
   const server = await startServer(config, { logger: silentLogger, ...options });
   return {
     ...server,
-    databasePath,
+    database,
     async close() {
       await server.close();
-      dir.remove();
+      if (!testDatabase) await database.remove();
     },
   };
 }

@@ -8,11 +8,19 @@ test("defaults: port 8080 on loopback, the SQLite file under ./data, no keys, no
   expect(config).toMatchObject({
     port: 8080,
     host: "127.0.0.1",
-    databaseUrl: "./data/invites.db",
+    database: { url: "./data/invites.db", poolSize: 10, statementTimeoutMs: 5000, connectTimeoutMs: 3000, migrate: true },
+    defaultTtlMs: 7 * 24 * 60 * 60 * 1000,
     corsOrigins: [],
     maxBodyBytes: 65536,
   });
   expect(config.apiKeys.size).toBe(0);
+  expect(config.retentionMs).toBeUndefined();
+});
+
+test("durations and retention", () => {
+  expect(loadConfig({ DEFAULT_TTL: "48h", RETENTION_DAYS: "30" })).toMatchObject({ defaultTtlMs: 48 * 3600_000, retentionMs: 30 * 86_400_000 });
+  expect(() => loadConfig({ DEFAULT_TTL: "400d" })).toThrow("DEFAULT_TTL=400d: must be a duration like 30m, 48h or 7d, from 1m to 365d");
+  expect(() => loadConfig({ MIGRATE_ON_START: "maybe" })).toThrow("MIGRATE_ON_START=maybe: must be true or false");
 });
 
 test("with keys it listens on every interface unless HOST says otherwise", () => {

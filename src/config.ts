@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { parseApiKeys, type ApiKeys } from "./access/api-keys.js";
 import type { TlsFiles } from "./http/one-port-server.js";
+import { logLevels, type LogLevel } from "./logger.js";
 import { defaultDatabaseUrl, type DatabaseOptions } from "./store/open-store.js";
 
 export interface Config {
@@ -11,6 +12,9 @@ export interface Config {
   corsOrigins: string[];
   maxBodyBytes: number;
   shutdownGraceMs: number;
+  /** How long readiness reports NOT_SERVING before new connections are refused. */
+  shutdownDelayMs: number;
+  logLevel: LogLevel;
   /** How long an invite lives when Create or Renew names no expiry. */
   defaultTtlMs: number;
   /** Purge invites revoked, used up or expired longer ago than this; undefined: keep them. */
@@ -47,6 +51,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     corsOrigins: (env.CORS_ORIGINS ?? "").split(",").map((o) => o.trim()).filter(Boolean),
     maxBodyBytes: integer(env, "MAX_BODY_BYTES", 64 * 1024, 1024, 16 * 1024 * 1024),
     shutdownGraceMs: integer(env, "SHUTDOWN_GRACE_MS", 10_000, 0, 600_000),
+    shutdownDelayMs: integer(env, "SHUTDOWN_DELAY_MS", 0, 0, 600_000),
+    logLevel: oneOf(env, "LOG_LEVEL", logLevels, "info"),
     defaultTtlMs: duration(env, "DEFAULT_TTL", "7d"),
     retentionMs: integer(env, "RETENTION_DAYS", 0, 0, 36_500) * day || undefined,
     tls: certFile && keyFile ? { cert: readSetting("TLS_CERT_FILE", certFile), key: readSetting("TLS_KEY_FILE", keyFile) } : undefined,
@@ -54,10 +60,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
 }
 
 function loadApiKeys(env: Record<string, string | undefined>): ApiKeys {
-  const entries = [env.INVITES_API_KEYS ?? ""];
-  if (env.INVITES_API_KEYS_FILE) entries.push(readSetting("INVITES_API_KEYS_FILE", env.INVITES_API_KEYS_FILE).toString("utf8"));
+  const sources = [{ text: env.INVITES_API_KEYS ?? "", source: "INVITES_API_KEYS" }];
+  const file = env.INVITES_API_KEYS_FILE;
+  if (file) sources.push({ text: readSetting("INVITES_API_KEYS_FILE", file).toString("utf8"), source: `INVITES_API_KEYS_FILE=${file}` });
   try {
-    return parseApiKeys(entries.join("\n"), "API keys");
+    return parseApiKeys(...sources);
   } catch (err) {
     throw new ConfigError((err as Error).message);
   }
@@ -69,6 +76,13 @@ function readSetting(name: string, path: string): Buffer {
   } catch (err) {
     throw new ConfigError(`${name}=${path}: ${(err as NodeJS.ErrnoException).code ?? "cannot be read"}`);
   }
+}
+
+function oneOf<T extends string>(env: Record<string, string | undefined>, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  if (!allowed.includes(raw as T)) throw new ConfigError(`${name}=${raw}: must be one of ${allowed.join(", ")}`);
+  return raw as T;
 }
 
 function boolean(env: Record<string, string | undefined>, name: string, fallback: boolean): boolean {

@@ -12,6 +12,7 @@ import { createErrorInterceptor } from "./interceptors/error-interceptor.js";
 import { createValidationInterceptor } from "./interceptors/validation-interceptor.js";
 import { createInvitesService } from "./invites/invites-service.js";
 import type { Logger } from "./logger.js";
+import { createCallRecordInterceptor } from "./observability/call-record.js";
 import { createReflectionServices } from "./reflection/reflection-service.js";
 import type { InviteStore } from "./store/store.js";
 
@@ -28,11 +29,13 @@ export interface RouteOptions {
 /** Registers every service this server offers. */
 export function routes({ store, apiKeys, logger, isServing, now, defaultTtlMs }: RouteOptions) {
   return (router: ConnectRouter) => {
+    const record = createCallRecordInterceptor();
     router.service(InvitesService, createInvitesService({ store, now, defaultTtlMs }), {
-      // Outermost first: errors are mapped last, access is checked before validation.
-      interceptors: [createErrorInterceptor(logger), createAccessInterceptor(apiKeys), createM3oInterceptor(), createValidationInterceptor()],
+      // Outermost first: the record sees the final outcome, errors are mapped
+      // last, access is checked before validation.
+      interceptors: [record, createErrorInterceptor(logger), createAccessInterceptor(apiKeys), createM3oInterceptor(), createValidationInterceptor()],
     });
-    router.service(Health, createHealthService({ serviceNames: [InvitesService.typeName], isServing }));
+    router.service(Health, createHealthService({ serviceNames: [InvitesService.typeName], isServing }), { interceptors: [record] });
     const reflection = createReflectionServices([
       file_invites_v1_invites,
       file_grpc_health_v1_health,
@@ -41,7 +44,7 @@ export function routes({ store, apiKeys, logger, isServing, now, defaultTtlMs }:
       // Not a service's dependency, but clients need it to decode error details.
       file_google_rpc_error_details,
     ]);
-    router.service(reflectionV1.ServerReflection, reflection.v1);
-    router.service(reflectionV1alpha.ServerReflection, reflection.v1alpha);
+    router.service(reflectionV1.ServerReflection, reflection.v1, { interceptors: [record] });
+    router.service(reflectionV1alpha.ServerReflection, reflection.v1alpha, { interceptors: [record] });
   };
 }

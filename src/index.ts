@@ -1,4 +1,4 @@
-export { startServer, type RunningServer, type ServerOptions } from "./server.js";
+export { serve, startServer, type RunningServer, type ServerOptions } from "./server.js";
 export { loadConfig, ConfigError, type Config } from "./config.js";
 export { routes, type RouteOptions } from "./connect.js";
 export { createInvitesService, type InvitesServiceOptions } from "./invites/invites-service.js";
@@ -6,4 +6,5 @@ export { openStore } from "./store/open-store.js";
 export { openSqliteStore, type SqliteStoreOptions } from "./store/sqlite/sqlite-store.js";
 export * from "./store/store.js";
 export { parseApiKeys, type ApiKeys } from "./access/api-keys.js";
-export { createJsonLogger, silentLogger, type Logger } from "./logger.js";
+export { createLogger, silentLogger, type Logger } from "./logger.js";
+export { settings, type Setting } from "./settings.js";

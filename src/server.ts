@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import { createConnectRouter } from "@connectrpc/connect";
 import { compressionBrotli, compressionGzip } from "@connectrpc/connect-node";
 import { ConfigError, loadConfig, type Config } from "./config.js";
@@ -5,12 +6,13 @@ import { routes } from "./connect.js";
 import { createHttpHandler } from "./http/http-handler.js";
 import { createOnePortServer } from "./http/one-port-server.js";
 import { startRetention } from "./invites/retention.js";
-import { createJsonLogger, type Logger } from "./logger.js";
+import { createLogger, type Logger } from "./logger.js";
+import { createMetrics, instrumentStore } from "./observability/metrics.js";
 import { openStore } from "./store/open-store.js";
 import type { InviteStore } from "./store/store.js";
 
 export interface ServerOptions {
-  /** Defaults to the store config.databaseUrl names. */
+  /** Defaults to the store config.database names. */
   store?: InviteStore;
   logger?: Logger;
   now?: () => Date;
@@ -20,14 +22,18 @@ export interface RunningServer {
   /** Base URL, for example http://127.0.0.1:8080. */
   readonly url: string;
   readonly port: number;
-  /** Reports NOT_SERVING, drains in-flight calls, then closes the store. */
+  /**
+   * Reports NOT_SERVING, waits config.shutdownDelayMs, stops accepting,
+   * drains in-flight calls for up to config.shutdownGraceMs, then closes the store.
+   */
   close(): Promise<void>;
 }
 
 /** Builds the whole service and listens on config.host and config.port. */
 export async function startServer(config: Config, options: ServerOptions = {}): Promise<RunningServer> {
-  const logger = options.logger ?? createJsonLogger();
-  const store = options.store ?? (await openStore(config.database));
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const metrics = createMetrics();
+  const store = instrumentStore(options.store ?? (await openStore(config.database)), metrics);
   let draining = false;
   const isServing = async () => !draining && (await store.ping().then(() => true, () => false));
 
@@ -38,7 +44,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     jsonOptions: { useProtoFieldName: true, ignoreUnknownFields: true },
   });
   routes({ store, apiKeys: config.apiKeys, logger, isServing, now: options.now, defaultTtlMs: config.defaultTtlMs })(router);
-  const handler = createHttpHandler({ router, corsOrigins: config.corsOrigins, maxBodyBytes: config.maxBodyBytes, logger });
+  const handler = createHttpHandler({ router, corsOrigins: config.corsOrigins, maxBodyBytes: config.maxBodyBytes, logger, metrics, isServing });
   const server = createOnePortServer(handler, config.tls);
   let address;
   try {
@@ -55,6 +61,8 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     port: address.port,
     async close() {
       draining = true;
+      // Load balancers see NOT_SERVING and stop sending before connections are refused.
+      await sleep(config.shutdownDelayMs);
       await retention?.stop();
       await server.close(config.shutdownGraceMs);
       await store.close();
@@ -62,22 +70,15 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   };
 }
 
-async function main(): Promise<void> {
-  const logger = createJsonLogger();
-  let config: Config;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    if (!(err instanceof ConfigError)) throw err;
-    process.stderr.write(`invites: ${err.message}\n`);
-    process.exit(2);
-  }
+/** Runs the service until SIGTERM or SIGINT, then shuts down gracefully and exits 0. */
+export async function serve(config: Config): Promise<void> {
+  const logger = createLogger(config.logLevel);
   const server = await startServer(config, { logger });
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    logger.info("shutting down", { signal });
+    logger.info("shutting down", { signal, delay_ms: config.shutdownDelayMs, grace_ms: config.shutdownGraceMs });
     server.close().then(
       () => process.exit(0),
       (err) => {
@@ -92,11 +93,7 @@ async function main(): Promise<void> {
     logger.warn("no API keys configured: open access for development, listening on loopback only");
   }
   // Last, so whoever waits for this line can rely on the signal handlers.
-  logger.info("listening", {
-    url: server.url,
-    database: redactUrl(config.database.url),
-    api_keys: config.apiKeys.size,
-  });
+  logger.info("listening", { url: server.url, database: redactUrl(config.database.url), api_keys: config.apiKeys.size });
 }
 
 /** A database URL without its password, for logs. */
@@ -104,9 +101,20 @@ export function redactUrl(url: string): string {
   return url.replace(/\/\/([^:@/]*):[^@/]*@/, "//$1:…@");
 }
 
+/** One line on stderr for a failure to start, and the exit code for it. */
+export function reportStartFailure(err: unknown): number {
+  const e = err as NodeJS.ErrnoException;
+  if (err instanceof ConfigError) {
+    process.stderr.write(`invites: ${err.message}\n`);
+    return 2;
+  }
+  const message = e.code === "EADDRINUSE" ? "the port is already in use" : e.code === "EACCES" ? "no permission to listen on the port" : e.message;
+  process.stderr.write(`invites: ${message}\n`);
+  return 1;
+}
+
 if (require.main === module) {
-  main().catch((err: NodeJS.ErrnoException) => {
-    process.stderr.write(`invites: ${err.code === "EADDRINUSE" ? "the port is already in use" : err.message}\n`);
-    process.exit(1);
-  });
+  Promise.resolve()
+    .then(() => serve(loadConfig()))
+    .catch((err: unknown) => process.exit(reportStartFailure(err)));
 }

@@ -14,9 +14,18 @@ export interface ApiKeys {
 /**
  * Parses `KEY:NAMESPACE` entries separated by commas or new lines; `#`
  * starts a comment line. NAMESPACE `*` lets the key act in any namespace.
+ * `source` names where the text came from, for error messages.
  */
-export function parseApiKeys(text: string, source: string): ApiKeys {
+export function parseApiKeys(...sources: { text: string; source: string }[]): ApiKeys {
   const digests = new Map<string, string>();
+  for (const { text, source } of sources) parseInto(digests, text, source);
+  return {
+    size: digests.size,
+    lookup: (key) => digests.get(digest(key)),
+  };
+}
+
+function parseInto(digests: Map<string, string>, text: string, source: string): void {
   const entries = text.split(/[,\n]/).map((entry) => entry.trim());
   entries.forEach((entry, index) => {
     if (entry === "" || entry.startsWith("#")) return;
@@ -31,10 +40,6 @@ export function parseApiKeys(text: string, source: string): ApiKeys {
     }
     digests.set(digest(key), namespace);
   });
-  return {
-    size: digests.size,
-    lookup: (key) => digests.get(digest(key)),
-  };
 }
 
 function digest(key: string): string {

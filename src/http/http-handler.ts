@@ -1,49 +1,83 @@
-import { Code, ConnectError, type ConnectRouter } from "@connectrpc/connect";
+import { Code, ConnectError, createContextValues, type ConnectRouter } from "@connectrpc/connect";
 import { universalRequestFromNodeRequest, universalResponseToNodeResponse } from "@connectrpc/connect-node";
-import type { Logger } from "../logger.js";
+import { safeErrorMessage, type Logger } from "../logger.js";
+import { callRecordKey, type CallRecord } from "../observability/call-record.js";
+import type { Metrics } from "../observability/metrics.js";
+import { createRequestObserver, type Protocol } from "../observability/request-observer.js";
 import { createCorsHandler } from "./cors.js";
 import { withSpecGrpcMessage } from "./grpc-message.js";
-import { createM3oHandler } from "./m3o.js";
-import type { NodeHandler, NodeResponse } from "./node-types.js";
+import { createM3oHandler, isM3oPath } from "./m3o.js";
+import type { NodeHandler, NodeRequest, NodeResponse } from "./node-types.js";
 
 export interface HttpHandlerOptions {
   router: ConnectRouter;
   corsOrigins: readonly string[];
   maxBodyBytes: number;
   logger: Logger;
+  metrics: Metrics;
+  /** Whether the server can serve now (readiness). */
+  isServing: () => Promise<boolean>;
 }
 
 /**
  * One request handler for HTTP/1.1 and HTTP/2: CORS, then the gRPC, gRPC-Web
- * and Connect routes, then the M3O paths; anything else is 404.
+ * and Connect routes, the M3O paths, and the operator endpoints (/healthz,
+ * /readyz, /metrics); anything else is 404.
  */
-export function createHttpHandler({ router, corsOrigins, maxBodyBytes, logger }: HttpHandlerOptions): NodeHandler {
+export function createHttpHandler({ router, corsOrigins, maxBodyBytes, logger, metrics, isServing }: HttpHandlerOptions): NodeHandler {
   const routes = new Map(router.handlers.map((handler) => [handler.requestPath, handler]));
   const handleCors = createCorsHandler(corsOrigins);
   const handleM3o = createM3oHandler(router.handlers, maxBodyBytes);
+  const observe = createRequestObserver(logger, metrics);
 
   const fail = (res: NodeResponse, err: unknown) => {
     if (ConnectError.from(err).code === Code.Aborted) return;
-    logger.error("request failed", { error: err instanceof Error ? err.message : String(err) });
+    logger.error("request failed", { error: safeErrorMessage(err) });
     if (!res.headersSent) res.writeHead(500);
     res.end();
   };
 
+  const operatorEndpoints: Record<string, (res: NodeResponse) => Promise<void>> = {
+    "/healthz": async (res) => text(res, 200, "ok\n"),
+    "/readyz": async (res) => ((await isServing()) ? text(res, 200, "ready\n") : text(res, 503, "not ready\n")),
+    "/metrics": async (res) => text(res, 200, await metrics.registry.metrics(), metrics.registry.contentType),
+  };
+
   return function handleRequest(req, res) {
     if (handleCors(req, res)) return;
-    const handler = routes.get((req.url ?? "").split("?", 1)[0]);
+    const path = (req.url ?? "").split("?", 1)[0];
+    const record: CallRecord = {};
+    const handler = routes.get(path);
+    const m3o = !handler && isM3oPath(path);
+    observe(req, res, handler ? rpcProtocol(req) : m3o ? "m3o" : "http", record);
+    const contextValues = createContextValues().set(callRecordKey, record);
     if (handler) {
-      handler(universalRequestFromNodeRequest(req, res, undefined, undefined))
+      handler(universalRequestFromNodeRequest(req, res, undefined, contextValues))
         .then((uRes) => universalResponseToNodeResponse(withSpecGrpcMessage(uRes), res))
         .catch((err) => fail(res, err));
       return;
     }
-    handleM3o(req, res)
-      .then((handled) => {
-        if (handled) return;
-        res.writeHead(404, { "content-type": "text/plain" });
-        res.end("not found\n");
-      })
-      .catch((err) => fail(res, err));
+    if (m3o) {
+      handleM3o(req, res, contextValues).catch((err) => fail(res, err));
+      return;
+    }
+    const endpoint = req.method === "GET" ? operatorEndpoints[path] : undefined;
+    if (endpoint) {
+      endpoint(res).catch((err) => fail(res, err));
+      return;
+    }
+    text(res, 404, "not found\n");
   };
+}
+
+function rpcProtocol(req: NodeRequest): Protocol {
+  const contentType = req.headers["content-type"] ?? "";
+  if (contentType.startsWith("application/grpc-web")) return "grpc-web";
+  if (contentType.startsWith("application/grpc")) return "grpc";
+  return "connect";
+}
+
+function text(res: NodeResponse, status: number, body: string, contentType = "text/plain; charset=utf-8"): void {
+  res.writeHead(status, { "content-type": contentType });
+  res.end(body);
 }

@@ -1,6 +1,6 @@
 import { STATUS_CODES } from "node:http";
 import { fromBinary, isMessage, type JsonValue } from "@bufbuild/protobuf";
-import { Code, createContextKey, createContextValues, type Interceptor } from "@connectrpc/connect";
+import { Code, createContextKey, type ContextValues, type Interceptor } from "@connectrpc/connect";
 import type { UniversalHandler } from "@connectrpc/connect/protocol";
 import { ErrorInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
 import { CreateRequestSchema, InvitesService } from "../../gen/invites/v1/invites_pb.js";
@@ -40,28 +40,22 @@ export function createM3oHandler(handlers: readonly UniversalHandler[], maxBodyB
     }
   }
 
-  return async function handleM3o(req: NodeRequest, res: NodeResponse): Promise<boolean> {
-    const path = (req.url ?? "").split("?", 1)[0];
-    const match = m3oPath.exec(path);
-    if (!match) return false;
-    const handler = byMethod.get(match[1].toLowerCase());
-    if (!handler) {
-      sendError(res, 404, "NOT_FOUND", `unknown method ${match[1]}`);
-      return true;
-    }
+  /** Answers a request on an M3O path (see isM3oPath). */
+  return async function handleM3o(req: NodeRequest, res: NodeResponse, contextValues: ContextValues): Promise<void> {
+    const name = m3oPath.exec((req.url ?? "").split("?", 1)[0])?.[1] ?? "";
+    const handler = byMethod.get(name.toLowerCase());
+    if (!handler) return sendError(res, 404, "NOT_FOUND", `unknown method ${name}`);
     if (req.method !== "POST") {
       res.setHeader("Allow", "POST");
-      sendError(res, 405, "METHOD_NOT_ALLOWED", "use POST");
-      return true;
+      return sendError(res, 405, "METHOD_NOT_ALLOWED", "use POST");
     }
     let body: JsonValue;
     try {
       const text = (await readBody(req, maxBodyBytes)).toString("utf8");
       body = text.trim() === "" ? {} : (JSON.parse(text) as JsonValue);
     } catch (err) {
-      if (err instanceof BodyTooLargeError) sendError(res, 413, "REQUEST_TOO_LARGE", err.message);
-      else sendError(res, 400, "INVALID_JSON", "the request body is not valid JSON");
-      return true;
+      if (err instanceof BodyTooLargeError) return sendError(res, 413, "REQUEST_TOO_LARGE", err.message);
+      return sendError(res, 400, "INVALID_JSON", "the request body is not valid JSON");
     }
     const header = new Headers({ "content-type": "application/json" });
     for (const name of forwardedHeaders) {
@@ -78,18 +72,21 @@ export function createM3oHandler(handlers: readonly UniversalHandler[], maxBodyB
       body,
       signal: aborted.signal,
       // M3O invites were always for an email: open links are not offered here.
-      contextValues: createContextValues().set(m3oCallKey, true),
+      contextValues: contextValues.set(m3oCallKey, true),
     });
     const out = await collect(uRes.body);
     if (uRes.status === 200) {
       res.writeHead(200, { "content-type": "application/json" });
       res.end(out);
-      return true;
+      return;
     }
     const error = parseConnectError(out);
     sendError(res, uRes.status, error.reason ?? error.code.toUpperCase(), error.message);
-    return true;
   };
+}
+
+export function isM3oPath(path: string): boolean {
+  return m3oPath.test(path);
 }
 
 function sendError(res: NodeResponse, status: number, id: string, detail: string): void {

@@ -1,6 +1,6 @@
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { Reason, rpcError } from "../errors.js";
-import type { Logger } from "../logger.js";
+import { safeErrorMessage, type Logger } from "../logger.js";
 import { StoreUnavailableError } from "../store/store.js";
 
 /**
@@ -15,10 +15,10 @@ export function createErrorInterceptor(logger: Logger): Interceptor {
       if (err instanceof ConnectError) throw err;
       const procedure = `${req.service.typeName}/${req.method.name}`;
       if (err instanceof StoreUnavailableError) {
-        logger.warn("store unavailable", { procedure, error: err.message });
+        logger.warn("store unavailable", { procedure, error: safeErrorMessage(err) });
         throw rpcError(Code.Unavailable, Reason.databaseUnavailable, "the database is unavailable; retry later");
       }
-      logger.error("internal error", { procedure, error: err instanceof Error ? err.message : String(err) });
+      logger.error("internal error", { procedure, error: safeErrorMessage(err) });
       throw rpcError(Code.Internal, Reason.databaseError, "internal error");
     }
   };

@@ -1,4 +1,4 @@
-import type { Logger } from "../logger.js";
+import { safeErrorMessage, type Logger } from "../logger.js";
 import type { InviteStore } from "../store/store.js";
 
 export interface RetentionOptions {
@@ -21,7 +21,7 @@ export async function startRetention({ store, retentionMs, intervalMs = 60 * 60 
       const purged = await store.purgeInvites(new Date(now().getTime() - retentionMs));
       if (purged > 0) logger.info("purged finished invites", { purged });
     } catch (err) {
-      logger.warn("retention purge failed", { error: err instanceof Error ? err.message : String(err) });
+      logger.warn("retention purge failed", { error: safeErrorMessage(err) });
     }
   };
   await purge();

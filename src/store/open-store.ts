@@ -23,5 +23,10 @@ export async function openStore(options: DatabaseOptions): Promise<InviteStore> 
     throw new Error(`DATABASE_URL: unsupported scheme in "${url.split("://")[0]}://…"`);
   }
   if (filename === "") throw new Error("DATABASE_URL: the SQLite path is empty");
-  return openSqliteStore({ filename });
+  try {
+    return openSqliteStore({ filename });
+  } catch (err) {
+    const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    throw new Error(`DATABASE_URL=${url}: cannot create or open the SQLite database (${reason})`);
+  }
 }

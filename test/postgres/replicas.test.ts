@@ -137,8 +137,8 @@ describe("the migrate command", () => {
   test("brings a new database up to date alone, so replicas can start with MIGRATE_ON_START=false", async () => {
     const database = await createPostgresDatabase();
     const env = { PATH: process.env.PATH ?? "", DATABASE_URL: database.url };
-    const migrate = join(__dirname, "../../dist/src/migrate.js");
-    const { stderr } = await promisify(execFile)(process.execPath, [migrate], { env });
+    const cli = join(__dirname, "../../dist/src/cli.js");
+    const { stderr } = await promisify(execFile)(process.execPath, [cli, "migrate"], { env });
     expect(stderr).toBe("invites: the database schema is up to date\n");
     const server = await startServerProcess({ DATABASE_URL: database.url, MIGRATE_ON_START: "false" });
     await expect(call(server, "Create", { group_id: "g", email: "a@example.com" })).resolves.toMatchObject({ status: 200 });
@@ -147,9 +147,9 @@ describe("the migrate command", () => {
   });
 
   test("says in one line when the database cannot be reached", async () => {
-    const migrate = join(__dirname, "../../dist/src/migrate.js");
+    const cli = join(__dirname, "../../dist/src/cli.js");
     const env = { PATH: process.env.PATH ?? "", DATABASE_URL: "postgres://postgres@127.0.0.1:1/none", DATABASE_CONNECT_TIMEOUT_MS: "500" };
-    const result = await promisify(execFile)(process.execPath, [migrate], { env }).catch((err: { code: number; stderr: string }) => err);
+    const result = await promisify(execFile)(process.execPath, [cli, "migrate"], { env }).catch((err: { code: number; stderr: string }) => err);
     expect(result).toMatchObject({ code: 1, stderr: expect.stringMatching(/^invites: migration failed: postgres: .*ECONNREFUSED.*\n$/) });
   });
 });

@@ -1,7 +1,7 @@
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { postJson } from "../support/http.js";
-import { killLeftoverServers, runServerToExit, startServerProcess, type ServerProcess } from "../support/server-process.js";
+import { killLeftoverServers, runCli, startServerProcess, type ServerProcess } from "../support/server-process.js";
 import { makeTempDir } from "../support/temp-dir.js";
 
 let dir: ReturnType<typeof makeTempDir>;
@@ -72,7 +72,8 @@ describe("start-up and shutdown", () => {
     const server = await startServerProcess({ DATABASE_URL: join(dir.path, "term.db") });
     await postJson(`${server.url}/v1/invites/Create`, { group_id: "g", email: "a@example.com" });
     await expect(server.stop("SIGTERM")).resolves.toBe(0);
-    expect(server.logs()).toMatch(/"message":"shutting down","signal":"SIGTERM"/);
+    const lines = server.logs().trim().split("\n").map((line) => JSON.parse(line));
+    expect(lines).toContainEqual(expect.objectContaining({ level: "info", msg: "shutting down", signal: "SIGTERM" }));
   });
 
   test("SIGINT does the same", async () => {
@@ -90,11 +91,11 @@ describe("start-up and shutdown", () => {
   test.each([
     [{ PORT: "http" }, /^invites: PORT=http: must be a whole number from 0 to 65535\n$/],
     [{ HOST: "0.0.0.0" }, /^invites: HOST=0\.0\.0\.0: without API keys the server only listens on loopback/],
-    [{ INVITES_API_KEYS: "short:ns" }, /^invites: API keys: entry 1 has a key shorter than 16 characters\n$/],
+    [{ INVITES_API_KEYS: "short:ns" }, /^invites: INVITES_API_KEYS: entry 1 has a key shorter than 16 characters\n$/],
     [{ INVITES_API_KEYS_FILE: "/nonexistent/keys" }, /^invites: INVITES_API_KEYS_FILE=\/nonexistent\/keys: ENOENT\n$/],
     [{ DATABASE_URL: "mysql://db/invites" }, /^invites: DATABASE_URL: unsupported scheme/],
   ])("a bad setting %j is one line and a non-zero exit", async (env, message) => {
-    const { code, stderr } = await runServerToExit({ DATABASE_URL: join(dir.path, "x.db"), ...env });
+    const { code, stderr } = await runCli(["serve"], { DATABASE_URL: join(dir.path, "x.db"), ...env });
     expect(code).not.toBe(0);
     expect(stderr).toMatch(message);
   });
@@ -103,7 +104,7 @@ describe("start-up and shutdown", () => {
     const blocker = createServer();
     await new Promise<void>((resolve) => blocker.listen(0, "127.0.0.1", resolve));
     const port = (blocker.address() as { port: number }).port;
-    const { code, stderr } = await runServerToExit({ PORT: String(port), DATABASE_URL: join(dir.path, "x.db") });
+    const { code, stderr } = await runCli(["serve"], { PORT: String(port), DATABASE_URL: join(dir.path, "x.db") });
     blocker.close();
     expect(code).toBe(1);
     expect(stderr).toBe("invites: the port is already in use\n");

@@ -10,7 +10,7 @@ import { openSqliteStore } from "../../src/store/sqlite/sqlite-store.js";
 
 const store = openSqliteStore({ filename: ":memory:" });
 afterAll(() => store.close());
-const transport = createRouterTransport(routes({ store, apiKeys: parseApiKeys("", "none"), logger: silentLogger, isServing: async () => true }));
+const transport = createRouterTransport(routes({ store, apiKeys: parseApiKeys(), logger: silentLogger, isServing: async () => true }));
 
 type Request = MessageInitShape<typeof v1.ServerReflectionRequestSchema>["messageRequest"];
 

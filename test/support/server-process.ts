@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
 
-export const serverEntry = join(__dirname, "../../dist/src/server.js");
+/** The built command-line entry point, as installed for `invites`. */
+export const cliEntry = join(__dirname, "../../dist/src/cli.js");
 
 export interface ServerProcess {
   child: ChildProcess;
@@ -21,8 +22,8 @@ export function killLeftoverServers(): void {
 }
 
 /** Starts the built server as its own process and waits for its "listening" line. */
-export function startServerProcess(env: Record<string, string>): Promise<ServerProcess> {
-  const child = spawn(process.execPath, [serverEntry], {
+export function startServerProcess(env: Record<string, string>, args: string[] = []): Promise<ServerProcess> {
+  const child = spawn(process.execPath, [cliEntry, "serve", ...args], {
     env: { PATH: process.env.PATH ?? "", PORT: "0", ...env },
     stdio: ["ignore", "ignore", "pipe"],
   });
@@ -38,7 +39,7 @@ export function startServerProcess(env: Record<string, string>): Promise<ServerP
     const timer = setTimeout(() => reject(new Error(`server did not start: ${stderr}`)), 15_000);
     child.stderr!.on("data", (chunk: Buffer) => {
       stderr += chunk.toString();
-      const line = stderr.split("\n").find((l) => l.includes('"message":"listening"'));
+      const line = stderr.split("\n").find((l) => l.includes('"msg":"listening"'));
       if (!line) return;
       clearTimeout(timer);
       resolve({
@@ -58,10 +59,12 @@ export function startServerProcess(env: Record<string, string>): Promise<ServerP
   });
 }
 
-/** Runs the built server expecting it to exit at once; returns its exit code and stderr. */
-export function runServerToExit(env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
-  const child = spawn(process.execPath, [serverEntry], { env: { PATH: process.env.PATH ?? "", ...env }, stdio: ["ignore", "ignore", "pipe"] });
+/** Runs the CLI expecting it to exit by itself; returns its exit code and output. */
+export function runCli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, [cliEntry, ...args], { env: { PATH: process.env.PATH ?? "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
   let stderr = "";
+  child.stdout!.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  return new Promise((resolve) => child.once("exit", (code) => resolve({ code, stderr })));
+  return new Promise((resolve) => child.once("exit", (code) => resolve({ code, stdout, stderr })));
 }

@@ -22,10 +22,12 @@ export async function startTestServer(
     port: 0,
     host: "127.0.0.1",
     database: { url: database.url, poolSize: 20 },
-    apiKeys: parseApiKeys(apiKeysText ?? "", "test keys"),
+    apiKeys: parseApiKeys({ text: apiKeysText ?? "", source: "test keys" }),
     corsOrigins: [],
     maxBodyBytes: 64 * 1024,
     shutdownGraceMs: 2000,
+    shutdownDelayMs: 0,
+    logLevel: "silent",
     defaultTtlMs: 7 * 24 * 60 * 60 * 1000,
     ...configOverrides,
   };

@@ -43,7 +43,7 @@ test("reads keys from the variable and the file together", () => {
 test.each([
   [{ PORT: "70000" }, "PORT=70000: must be a whole number from 0 to 65535"],
   [{ MAX_BODY_BYTES: "1.5" }, "MAX_BODY_BYTES=1.5: must be a whole number from 1024 to 16777216"],
-  [{ INVITES_API_KEYS: "no-namespace-0123456789" }, "API keys: entry 1 is not KEY:NAMESPACE"],
+  [{ INVITES_API_KEYS: "no-namespace-0123456789" }, "INVITES_API_KEYS: entry 1 is not KEY:NAMESPACE"],
   [{ TLS_CERT_FILE: "/tmp/cert.pem" }, "TLS_CERT_FILE and TLS_KEY_FILE must be set together"],
 ])("refuses %j", (env, message) => {
   expect(() => loadConfig(env)).toThrow(new ConfigError(message));

@@ -1,0 +1,42 @@
+import { Code, ConnectError, createContextKey, type Interceptor } from "@connectrpc/connect";
+import { errorReason } from "../errors.js";
+import { namespaceKey } from "../invites/namespace.js";
+
+/** What the interceptors learn about a call, for its one log line and its metrics. */
+export interface CallRecord {
+  procedure?: string;
+  /** A Connect code name, such as "invalid_argument", or "ok". */
+  code?: string;
+  reason?: string;
+  namespace?: string;
+}
+
+/** Set per request by the HTTP layer; absent for calls made another way (such as in-memory tests). */
+export const callRecordKey = createContextKey<CallRecord | undefined>(undefined, { description: "call record" });
+
+/** Outermost interceptor: notes the procedure, the outcome and the namespace. */
+export function createCallRecordInterceptor(): Interceptor {
+  return (next) => async (req) => {
+    const record = req.contextValues.get(callRecordKey);
+    if (!record) return next(req);
+    record.procedure = `${req.service.typeName}/${req.method.name}`;
+    try {
+      const res = await next(req);
+      record.code = "ok";
+      return res;
+    } catch (err) {
+      const error = ConnectError.from(err);
+      record.code = codeName(error.code);
+      record.reason = errorReason(error);
+      throw err;
+    } finally {
+      const namespace = req.contextValues.get(namespaceKey);
+      if (req.service.typeName === "invites.v1.InvitesService") record.namespace = namespace;
+    }
+  };
+}
+
+/** Connect's wire name of a code: InvalidArgument → invalid_argument. */
+export function codeName(code: Code): string {
+  return Code[code].replace(/[A-Z]/g, (c, i: number) => (i ? "_" : "") + c.toLowerCase());
+}

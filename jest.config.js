@@ -36,6 +36,14 @@ module.exports = async () => {
         roots: ["<rootDir>/test"],
         testPathIgnorePatterns: ["/postgres/"],
       },
+      {
+        ...base,
+        displayName: "connect-node",
+        roots: ["<rootDir>/test"],
+        // Every protocol test once more with the lean path off, so both paths answer alike.
+        testMatch: ["<rootDir>/test/e2e/**/*.test.ts"],
+        setupFiles: ["<rootDir>/test/support/without-lean-path.ts"],
+      },
       ...(postgres
         ? [
             {

@@ -15,6 +15,8 @@ export interface Config {
   /** How long readiness reports NOT_SERVING before new connections are refused. */
   shutdownDelayMs: number;
   logLevel: LogLevel;
+  /** Serve common unary calls on the lean path (false: everything through connect-node). */
+  leanPath: boolean;
   /** How long an invite lives when Create or Renew names no expiry. */
   defaultTtlMs: number;
   /** Purge invites revoked, used up or expired longer ago than this; undefined: keep them. */
@@ -53,6 +55,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     shutdownGraceMs: integer(env, "SHUTDOWN_GRACE_MS", 10_000, 0, 600_000),
     shutdownDelayMs: integer(env, "SHUTDOWN_DELAY_MS", 0, 0, 600_000),
     logLevel: oneOf(env, "LOG_LEVEL", logLevels, "info"),
+    leanPath: boolean(env, "LEAN_PATH", true),
     defaultTtlMs: duration(env, "DEFAULT_TTL", "7d"),
     retentionMs: integer(env, "RETENTION_DAYS", 0, 0, 36_500) * day || undefined,
     tls: certFile && keyFile ? { cert: readSetting("TLS_CERT_FILE", certFile), key: readSetting("TLS_KEY_FILE", keyFile) } : undefined,

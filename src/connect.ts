@@ -26,16 +26,28 @@ export interface RouteOptions {
   defaultTtlMs?: number;
 }
 
+/** The InvitesService implementation and its interceptors, outermost first. */
+export function createInvitesHandlers({ store, apiKeys, logger, now, defaultTtlMs }: RouteOptions) {
+  return {
+    implementation: createInvitesService({ store, now, defaultTtlMs }),
+    // The record sees the final outcome, errors are mapped last, access is checked before validation.
+    interceptors: [
+      createCallRecordInterceptor(),
+      createErrorInterceptor(logger),
+      createAccessInterceptor(apiKeys),
+      createM3oInterceptor(),
+      createValidationInterceptor(),
+    ],
+  };
+}
+
 /** Registers every service this server offers. */
-export function routes({ store, apiKeys, logger, isServing, now, defaultTtlMs }: RouteOptions) {
+export function routes(options: RouteOptions) {
   return (router: ConnectRouter) => {
-    const record = createCallRecordInterceptor();
-    router.service(InvitesService, createInvitesService({ store, now, defaultTtlMs }), {
-      // Outermost first: the record sees the final outcome, errors are mapped
-      // last, access is checked before validation.
-      interceptors: [record, createErrorInterceptor(logger), createAccessInterceptor(apiKeys), createM3oInterceptor(), createValidationInterceptor()],
-    });
-    router.service(Health, createHealthService({ serviceNames: [InvitesService.typeName], isServing }), { interceptors: [record] });
+    const invites = createInvitesHandlers(options);
+    router.service(InvitesService, invites.implementation, { interceptors: invites.interceptors });
+    const record = { interceptors: [createCallRecordInterceptor()] };
+    router.service(Health, createHealthService({ serviceNames: [InvitesService.typeName], isServing: options.isServing }), record);
     const reflection = createReflectionServices([
       file_invites_v1_invites,
       file_grpc_health_v1_health,
@@ -44,7 +56,7 @@ export function routes({ store, apiKeys, logger, isServing, now, defaultTtlMs }:
       // Not a service's dependency, but clients need it to decode error details.
       file_google_rpc_error_details,
     ]);
-    router.service(reflectionV1.ServerReflection, reflection.v1, { interceptors: [record] });
-    router.service(reflectionV1alpha.ServerReflection, reflection.v1alpha, { interceptors: [record] });
+    router.service(reflectionV1.ServerReflection, reflection.v1, record);
+    router.service(reflectionV1alpha.ServerReflection, reflection.v1alpha, record);
   };
 }

@@ -2,12 +2,15 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { createConnectRouter } from "@connectrpc/connect";
 import { compressionBrotli, compressionGzip } from "@connectrpc/connect-node";
 import { ConfigError, loadConfig, type Config } from "./config.js";
-import { routes } from "./connect.js";
+import { InvitesService } from "../gen/invites/v1/invites_pb.js";
+import { createInvitesHandlers, routes } from "./connect.js";
 import { createHttpHandler } from "./http/http-handler.js";
+import { createLeanUnary } from "./http/lean-unary.js";
 import { createOnePortServer } from "./http/one-port-server.js";
 import { startRetention } from "./invites/retention.js";
 import { createLogger, type Logger } from "./logger.js";
 import { createMetrics, instrumentStore } from "./observability/metrics.js";
+import { createRequestObserver } from "./observability/request-observer.js";
 import { openStore } from "./store/open-store.js";
 import type { InviteStore } from "./store/store.js";
 
@@ -29,6 +32,9 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+// Proto field names (group_id), as the seed and M3O clients use.
+const jsonOptions = { useProtoFieldName: true, ignoreUnknownFields: true };
+
 /** Builds the whole service and listens on config.host and config.port. */
 export async function startServer(config: Config, options: ServerOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? createLogger(config.logLevel);
@@ -40,12 +46,16 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   const router = createConnectRouter({
     readMaxBytes: config.maxBodyBytes,
     acceptCompression: [compressionGzip, compressionBrotli],
-    // Proto field names (group_id), as the seed and M3O clients use.
-    jsonOptions: { useProtoFieldName: true, ignoreUnknownFields: true },
+    jsonOptions,
   });
-  routes({ store, apiKeys: config.apiKeys, logger, isServing, now: options.now, defaultTtlMs: config.defaultTtlMs })(router);
-  const handler = createHttpHandler({ router, corsOrigins: config.corsOrigins, maxBodyBytes: config.maxBodyBytes, logger, metrics, isServing });
-  const server = createOnePortServer(handler, config.tls);
+  const routeOptions = { store, apiKeys: config.apiKeys, logger, isServing, now: options.now, defaultTtlMs: config.defaultTtlMs };
+  routes(routeOptions)(router);
+  const observer = createRequestObserver(logger, metrics);
+  const lean = config.leanPath
+    ? createLeanUnary({ service: InvitesService, ...createInvitesHandlers(routeOptions), jsonOptions, maxBodyBytes: config.maxBodyBytes, observe: observer })
+    : undefined;
+  const handler = createHttpHandler({ router, corsOrigins: config.corsOrigins, maxBodyBytes: config.maxBodyBytes, logger, metrics, isServing, observer, lean });
+  const server = createOnePortServer(handler, config.tls, lean?.http2Stream);
   let address;
   try {
     address = await server.listen(config.port, config.host);

@@ -24,6 +24,7 @@ export const settings: readonly Setting[] = [
   { env: "MAX_BODY_BYTES", flag: "max-body-bytes", default: "65536", description: "the largest request body" },
   { env: "DEFAULT_TTL", flag: "default-ttl", default: "7d", description: "how long an invite lives when Create or Renew names no expiry (30m, 48h, 7d; 1m to 365d)" },
   { env: "RETENTION_DAYS", flag: "retention-days", default: "off", description: "delete invites expired, revoked or used up longer ago than this many days" },
+  { env: "LEAN_PATH", flag: "lean-path", default: "true", description: "serve common unary calls on the lean path; false sends everything through connect-node" },
   { env: "LOG_LEVEL", flag: "log-level", default: "info", description: "debug, info, warn, error or silent" },
   { env: "SHUTDOWN_DELAY_MS", flag: "shutdown-delay-ms", default: "0", description: "on SIGTERM, report NOT_SERVING this long before refusing new connections" },
   { env: "SHUTDOWN_GRACE_MS", flag: "shutdown-grace-ms", default: "10000", description: "how long shutdown waits for calls in flight before cutting them" },

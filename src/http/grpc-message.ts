@@ -13,7 +13,7 @@ export function withSpecGrpcMessage(response: UniversalServerResponse): Universa
   return response;
 }
 
-function encodeGrpcMessage(message: string): string {
+export function encodeGrpcMessage(message: string): string {
   let out = "";
   for (const byte of Buffer.from(message, "utf8")) {
     out += byte >= 0x20 && byte <= 0x7e && byte !== 0x25 ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;

@@ -3,9 +3,10 @@ import { universalRequestFromNodeRequest, universalResponseToNodeResponse } from
 import { safeErrorMessage, type Logger } from "../logger.js";
 import { callRecordKey, type CallRecord } from "../observability/call-record.js";
 import type { Metrics } from "../observability/metrics.js";
-import { createRequestObserver, type Protocol } from "../observability/request-observer.js";
+import type { Protocol, RequestObserver } from "../observability/request-observer.js";
 import { createCorsHandler } from "./cors.js";
 import { withSpecGrpcMessage } from "./grpc-message.js";
+import type { LeanUnary } from "./lean-unary.js";
 import { createM3oHandler, isM3oPath } from "./m3o.js";
 import type { NodeHandler, NodeRequest, NodeResponse } from "./node-types.js";
 
@@ -17,6 +18,9 @@ export interface HttpHandlerOptions {
   metrics: Metrics;
   /** Whether the server can serve now (readiness). */
   isServing: () => Promise<boolean>;
+  observer: RequestObserver;
+  /** Serves the common unary calls without connect-node, if given. */
+  lean?: LeanUnary;
 }
 
 /**
@@ -24,11 +28,10 @@ export interface HttpHandlerOptions {
  * and Connect routes, the M3O paths, and the operator endpoints (/healthz,
  * /readyz, /metrics); anything else is 404.
  */
-export function createHttpHandler({ router, corsOrigins, maxBodyBytes, logger, metrics, isServing }: HttpHandlerOptions): NodeHandler {
+export function createHttpHandler({ router, corsOrigins, maxBodyBytes, logger, metrics, isServing, observer, lean }: HttpHandlerOptions): NodeHandler {
   const routes = new Map(router.handlers.map((handler) => [handler.requestPath, handler]));
   const handleCors = createCorsHandler(corsOrigins);
   const handleM3o = createM3oHandler(router.handlers, maxBodyBytes);
-  const observe = createRequestObserver(logger, metrics);
 
   const fail = (res: NodeResponse, err: unknown) => {
     if (ConnectError.from(err).code === Code.Aborted) return;
@@ -49,7 +52,8 @@ export function createHttpHandler({ router, corsOrigins, maxBodyBytes, logger, m
     const record: CallRecord = {};
     const handler = routes.get(path);
     const m3o = !handler && isM3oPath(path);
-    observe(req, res, handler ? rpcProtocol(req) : m3o ? "m3o" : "http", record);
+    observer.observe(req, res, handler ? rpcProtocol(req) : m3o ? "m3o" : "http", record);
+    if (handler && req.httpVersionMajor === 1 && lean?.http1(req, res, record)) return;
     const contextValues = createContextValues().set(callRecordKey, record);
     if (handler) {
       handler(universalRequestFromNodeRequest(req, res, undefined, contextValues))

@@ -22,7 +22,10 @@ const http2Preface = Buffer.from("PRI * HTTP/2.0");
  * HTTP/1.1 and HTTP/2 on one port. With TLS, ALPN chooses; in cleartext the
  * first bytes do, because Node ignores allowHTTP1 without TLS.
  */
-export function createOnePortServer(handler: NodeHandler, tls?: TlsFiles): OnePortServer {
+/** Serves an HTTP/2 stream directly, or returns false to leave it to the request handler. */
+export type StreamHandler = (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => boolean;
+
+export function createOnePortServer(handler: NodeHandler, tls?: TlsFiles, streamHandler?: StreamHandler): OnePortServer {
   const sockets = new Set<net.Socket>();
   const sessions = new Set<http2.ServerHttp2Session>();
   const track = (socket: net.Socket) => {
@@ -51,16 +54,29 @@ export function createOnePortServer(handler: NodeHandler, tls?: TlsFiles): OnePo
     });
   };
 
+  // Node turns each stream into a request/response pair in its own 'stream'
+  // listener; put the stream handler in front of it, for the calls it serves.
+  const takeStreams = (server: http2.Http2Server | http2.Http2SecureServer) => {
+    if (!streamHandler) return;
+    const compat = server.listeners("stream") as ((...args: unknown[]) => void)[];
+    server.removeAllListeners("stream");
+    server.on("stream", (...args: [http2.ServerHttp2Stream, http2.IncomingHttpHeaders, ...unknown[]]) => {
+      if (!streamHandler(args[0], args[1])) for (const listener of compat) listener.apply(server, args);
+    });
+  };
+
   let front: net.Server;
   if (tls) {
     const secure = http2.createSecureServer({ ...tls, allowHTTP1: true }, handler);
     secure.on("connection", track);
     secure.on("session", trackSession);
+    takeStreams(secure);
     front = secure;
   } else {
     const h1 = http.createServer(handler);
     const h2 = http2.createServer({}, handler);
     h2.on("session", trackSession);
+    takeStreams(h2);
     trackHttp1(h1);
     front = net.createServer((socket) => {
       track(socket);

@@ -7,41 +7,62 @@ import type { Metrics } from "./metrics.js";
 
 export type Protocol = "grpc" | "grpc-web" | "connect" | "m3o" | "http";
 
+export interface Observation {
+  /** The caller's x-request-id if sane, else a new UUID; echo it in the response. */
+  readonly requestId: string;
+  /** Writes the request's log line and metrics. */
+  end(httpStatus: number, finished: boolean, record: CallRecord): void;
+}
+
+export interface RequestObserver {
+  begin(requestIdHeader: string | undefined, protocol: Protocol, path: string): Observation;
+  /** For Node's request/response pairs: begins, echoes the id, and ends when the response closes. */
+  observe(req: NodeRequest, res: NodeResponse, protocol: Protocol, record: CallRecord): void;
+}
+
 const requestIdPattern = /^[\w.:-]{1,128}$/;
 
 /**
- * Gives each request an id (the caller's x-request-id if sane), echoes it,
- * and when the response ends writes one log line and the request metrics.
- * Only the path is logged: never bodies, query strings or headers, which may
- * carry codes and keys.
+ * One log line and the request metrics per request. Only the path is
+ * logged: never bodies, query strings or headers, which may carry codes and keys.
  */
-export function createRequestObserver(logger: Logger, metrics: Metrics) {
-  return (req: NodeRequest, res: NodeResponse, protocol: Protocol, record: CallRecord) => {
+export function createRequestObserver(logger: Logger, metrics: Metrics): RequestObserver {
+  const begin = (requestIdHeader: string | undefined, protocol: Protocol, path: string): Observation => {
     const started = process.hrtime.bigint();
-    const sent = req.headers["x-request-id"];
-    const requestId = typeof sent === "string" && requestIdPattern.test(sent) ? sent : randomUUID();
-    res.setHeader("x-request-id", requestId);
-    res.once("close", () => {
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      const procedure = record.procedure ?? (req.url ?? "").split("?", 1)[0];
-      const code = record.code ?? codeFromResponse(protocol, res.statusCode, res.writableFinished);
-      const fields = {
-        request_id: requestId,
-        procedure,
-        protocol,
-        code,
-        reason: record.reason,
-        http_status: res.statusCode,
-        duration_ms: Math.round(seconds * 1e6) / 1e3,
-        namespace: record.namespace,
-      };
-      // Probes and scrapes are many and dull: only the API's own calls log at info.
-      if (record.namespace !== undefined || protocol === "m3o") logger.info("request", fields);
-      else logger.debug("request", fields);
-      if (protocol === "http") return;
-      metrics.requests.inc({ procedure, protocol, code });
-      metrics.requestDuration.observe({ procedure, protocol }, seconds);
-    });
+    const requestId = requestIdHeader && requestIdPattern.test(requestIdHeader) ? requestIdHeader : randomUUID();
+    return {
+      requestId,
+      end(httpStatus, finished, record) {
+        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+        const procedure = record.procedure ?? path.split("?", 1)[0];
+        const code = record.code ?? codeFromResponse(protocol, httpStatus, finished);
+        const fields = {
+          request_id: requestId,
+          procedure,
+          protocol,
+          code,
+          reason: record.reason,
+          http_status: httpStatus,
+          duration_ms: Math.round(seconds * 1e6) / 1e3,
+          namespace: record.namespace,
+        };
+        // Probes and scrapes are many and dull: only the API's own calls log at info.
+        if (record.namespace !== undefined || protocol === "m3o") logger.info("request", fields);
+        else logger.debug("request", fields);
+        if (protocol === "http") return;
+        metrics.requests.inc({ procedure, protocol, code });
+        metrics.requestDuration.observe({ procedure, protocol }, seconds);
+      },
+    };
+  };
+  return {
+    begin,
+    observe(req, res, protocol, record) {
+      const sent = req.headers["x-request-id"];
+      const observation = begin(typeof sent === "string" ? sent : undefined, protocol, req.url ?? "");
+      res.setHeader("x-request-id", observation.requestId);
+      res.once("close", () => observation.end(res.statusCode, res.writableFinished, record));
+    },
   };
 }
 

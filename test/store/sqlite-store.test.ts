@@ -57,6 +57,10 @@ describe("sqlite store file", () => {
     const plan = (sql: string) => db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all().map((row) => (row as { detail: string }).detail).join("; ");
     const order = "ORDER BY create_time DESC, seq DESC LIMIT 10";
     expect(plan("SELECT * FROM invites WHERE namespace = 'n' AND code = 'c'")).toMatch(/USING INDEX/);
+    // Create's lookup of the pending invite must be a point lookup in the partial unique index.
+    const pending = "namespace = 'n' AND group_id = 'g' AND email = 'e' AND state = 'pending' AND email <> ''";
+    expect(plan(`SELECT * FROM invites WHERE ${pending}`)).toMatch(/USING INDEX invites_pending_key/);
+    expect(plan(`UPDATE invites SET state = 'expired' WHERE ${pending} AND expire_time <= 5`)).toMatch(/USING INDEX invites_pending_key/);
     for (const where of ["", "AND group_id = 'g'", "AND email = 'e'", "AND group_id = 'g' AND email = 'e'", "AND state = 'revoked'"]) {
       const detail = plan(`SELECT * FROM invites WHERE namespace = 'n' ${where} ${order}`);
       expect(detail).toMatch(/USING (COVERING )?INDEX/);

@@ -28,6 +28,8 @@ export async function startTestServer(
     shutdownGraceMs: 2000,
     shutdownDelayMs: 0,
     logLevel: "silent",
+    // The "connect-node" jest project runs the same tests with the lean path off.
+    leanPath: process.env.INVITES_TEST_LEAN_PATH !== "false",
     defaultTtlMs: 7 * 24 * 60 * 60 * 1000,
     ...configOverrides,
   };

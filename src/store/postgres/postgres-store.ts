@@ -125,7 +125,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
           // A pending invite whose time has passed gives way to the new one.
           await query(
             `UPDATE invites SET state = 'expired', update_time = $1
-             WHERE namespace = $2 AND group_id = $3 AND email = $4 AND state = 'pending' AND expire_time <= $1`,
+             WHERE namespace = $2 AND group_id = $3 AND email = $4 AND state = 'pending' AND email <> '' AND expire_time <= $1`,
             [draft.createTime, draft.namespace, draft.groupId, draft.email],
             client,
           );
@@ -141,7 +141,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
           if (inserted.rows[0]) return { invite: fromRow(inserted.rows[0]), created: true };
           // The conflicting row was committed before DO NOTHING decided, so this statement sees it.
           const existing = await query<InviteRow>(
-            "SELECT * FROM invites WHERE namespace = $1 AND group_id = $2 AND email = $3 AND state = 'pending'",
+            "SELECT * FROM invites WHERE namespace = $1 AND group_id = $2 AND email = $3 AND state = 'pending' AND email <> ''",
             [draft.namespace, draft.groupId, draft.email],
             client,
           );

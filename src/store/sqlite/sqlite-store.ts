@@ -86,7 +86,8 @@ export function openSqliteStore(options: SqliteStoreOptions): InviteStore {
     db.prepare<P, R>(sql);
   const expirePending = statement<Record<string, unknown>>(
     `UPDATE invites SET state = 'expired', update_time = @now
-     WHERE namespace = @namespace AND group_id = @group_id AND email = @email AND state = 'pending' AND expire_time <= @now`,
+     WHERE namespace = @namespace AND group_id = @group_id AND email = @email AND state = 'pending' AND email <> ''
+       AND expire_time <= @now`,
   );
   const insert = statement<Record<string, unknown>>(
     `INSERT INTO invites (${insertColumns})
@@ -95,7 +96,8 @@ export function openSqliteStore(options: SqliteStoreOptions): InviteStore {
      ON CONFLICT (namespace, group_id, email) WHERE state = 'pending' AND email <> '' DO NOTHING`,
   );
   const selectPending = statement<[string, string, string]>(
-    "SELECT * FROM invites WHERE namespace = ? AND group_id = ? AND email = ? AND state = 'pending'",
+    // The partial index's own terms, so SQLite can use it.
+    "SELECT * FROM invites WHERE namespace = ? AND group_id = ? AND email = ? AND state = 'pending' AND email <> ''",
   );
   const selectById = statement<[string, string]>("SELECT * FROM invites WHERE namespace = ? AND id = ?");
   const selectByCode = statement<[string, string]>("SELECT * FROM invites WHERE namespace = ? AND code = ?");

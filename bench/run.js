@@ -1,0 +1,253 @@
+// The benchmark: `npm run bench`. Starts the real service and reference
+// servers, loads them with h2load (HTTP/2, gRPC) and wrk (HTTP/1.1), prints a
+// table and writes JSON to bench/results/. BENCH_SECONDS sets the measured
+// window per run (default 4), BENCH_ROUNDS the interleaved rounds (default 2).
+"use strict";
+const { execFileSync, spawn, spawnSync } = require("node:child_process");
+const { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync, readFileSync } = require("node:fs");
+const { tmpdir } = require("node:os");
+const { join } = require("node:path");
+const { create, toBinary } = require("@bufbuild/protobuf");
+const Database = require("better-sqlite3");
+const pb = require("../dist/gen/invites/v1/invites_pb.js");
+const { openSqliteStore } = require("../dist/src/store/sqlite/sqlite-store.js");
+const { generateInviteCode } = require("../dist/src/invites/invite-code.js");
+
+const seconds = Number(process.env.BENCH_SECONDS ?? 4);
+const rounds = Number(process.env.BENCH_ROUNDS ?? 2);
+const apiKey = "bench-key-0123456789abcdef";
+const work = mkdtempSync(join(tmpdir(), "invites-bench-"));
+const children = [];
+
+function have(command) {
+  return spawnSync("sh", ["-c", `command -v ${command}`]).status === 0;
+}
+
+function ensureLoadGenerators() {
+  if (have("h2load") && have("wrk")) return;
+  console.log("installing h2load (nghttp2-client) and wrk from Debian's packages");
+  execFileSync("sh", ["-c", "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nghttp2-client wrk"], { stdio: "inherit" });
+}
+
+// Server on core 0, load generator on core 1, where the machine has two cores and taskset.
+const pinning = require("node:os").cpus().length >= 2 && have("taskset");
+const onCore = (core, argv) => (pinning ? ["taskset", ["-c", String(core), ...argv]] : [argv[0], argv.slice(1)]);
+
+/** An SQLite file with `count` invites in namespace default; returns a code in it. */
+function preload(file, count) {
+  openSqliteStore({ filename: file }).close();
+  const db = new Database(file);
+  db.pragma("journal_mode = WAL");
+  const insert = db.prepare(`INSERT OR IGNORE INTO invites (id, namespace, group_id, email, code, state, create_time, update_time,
+    expire_time, inviter, role, metadata, max_uses, use_count) VALUES (?, 'default', ?, ?, ?, 'pending', ?, ?, ?, '', '', '{}', 1, 0)`);
+  const start = Date.now() - count * 10;
+  let probe;
+  db.transaction(() => {
+    for (let i = 0; i < count; i++) {
+      const code = generateInviteCode();
+      if (i === Math.floor(count / 2)) probe = code;
+      insert.run(require("node:crypto").randomUUID(), `group-${i % 1000}`, `user${i}@example.com`, code, start + i * 10, start + i * 10, Date.now() + 86400_000 * 300);
+    }
+  })();
+  db.close();
+  return probe;
+}
+
+function startProcess(argv, env = {}) {
+  const [command, args] = onCore(0, argv);
+  const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "ignore"] });
+  children.push(child);
+  return new Promise((resolve, reject) => {
+    let out = "";
+    child.stdout.on("data", (c) => {
+      out += c;
+      if (out.includes("listening")) resolve(child);
+    });
+    child.once("exit", (code) => reject(new Error(`${argv.join(" ")} exited ${code}`)));
+  });
+}
+
+async function startService(dbFile, port) {
+  // Production configuration: API keys, logs at info (to stderr), metrics, validation.
+  const child = spawn(...onCore(0, [process.execPath, join(__dirname, "../dist/src/cli.js"), "serve"]), {
+    env: { ...process.env, PORT: String(port), DATABASE_URL: dbFile, INVITES_API_KEYS: `${apiKey}:default`, HOST: "127.0.0.1", LOG_LEVEL: "info" },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  children.push(child);
+  await new Promise((resolve, reject) => {
+    let err = "";
+    const onData = (c) => {
+      err += c;
+      if (err.includes('"msg":"listening"')) {
+        child.stderr.off("data", onData);
+        child.stderr.resume();
+        resolve();
+      }
+    };
+    child.stderr.on("data", onData);
+    child.once("exit", (code) => reject(new Error(`service exited ${code}: ${err}`)));
+  });
+  return child;
+}
+
+const grpcFrame = (bytes) => {
+  const frame = Buffer.alloc(5 + bytes.length);
+  frame.writeUInt32BE(bytes.length, 1);
+  frame.set(bytes, 5);
+  return frame;
+};
+const bodyFile = (name, bytes) => {
+  const file = join(work, name);
+  writeFileSync(file, bytes);
+  return file;
+};
+const binary = (schema, init) => Buffer.from(toBinary(schema, create(schema, init)));
+
+/** h2load: gRPC or Connect over h2c, 8 connections × 16 streams. */
+function h2load(url, file, headers, extra = []) {
+  const [command, args] = onCore(1, ["h2load", "-c8", "-m16", "-t1", `-D${seconds}`, "--warm-up-time=1", "-d", file, ...headers.flatMap((h) => ["-H", h]), ...extra, url]);
+  const out = execFileSync(command, args, { encoding: "utf8" });
+  const rps = Number(/finished in [\d.]+\w+, ([\d.]+) req\/s/.exec(out)?.[1] ?? 0);
+  const failed = Number(/(\d+) failed/.exec(out)?.[1] ?? 0);
+  const non2xx = Number(/status codes: \d+ 2xx, \d+ 3xx, (\d+) 4xx, (\d+) 5xx/.exec(out)?.slice(1).reduce((a, b) => a + Number(b), 0) ?? 0);
+  return { rps, errors: failed + non2xx };
+}
+
+/** wrk: HTTP/1.1, 32 connections, a Lua script building each request. */
+function wrk(url, script) {
+  const file = join(work, `wrk-${Math.random().toString(36).slice(2)}.lua`);
+  writeFileSync(file, script);
+  const [command, args] = onCore(1, ["wrk", "-t1", "-c32", `-d${seconds + 1}s`, "--latency", "-s", file, url]);
+  const out = execFileSync(command, args, { encoding: "utf8" });
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0);
+  const errors = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
+  const p99 = /99%\s+([\d.]+\w+)/.exec(out)?.[1];
+  return { rps, errors, p99 };
+}
+
+const luaPost = (headers, bodyExpr) => `
+local n = 0
+local headers = { ${Object.entries(headers).map(([k, v]) => `["${k}"] = "${v}"`).join(", ")} }
+request = function()
+  n = n + 1
+  return wrk.format("POST", nil, headers, ${bodyExpr})
+end
+`;
+
+async function main() {
+  ensureLoadGenerators();
+  if (!have("taskset") || require("node:os").cpus().length < 2) console.log("note: not pinning (needs taskset and 2 cores); figures are noisier");
+  else console.log("server pinned to core 0, load generator to core 1");
+  const db100k = join(work, "100k.db");
+  console.log("preloading 100,000 invites…");
+  const code = preload(db100k, 100_000);
+
+  const ports = { service: 19080, connectH2: 19081, connectH1: 19082, grpcJs: 19083, rawHttp: 19084, rawHttp2: 19085 };
+  await startService(db100k, ports.service);
+  const ref = (kind, port, ...rest) => startProcess([process.execPath, join(__dirname, "reference-servers.js"), kind, String(port), ...rest]);
+  await Promise.all([
+    ref("connect-h2", ports.connectH2), ref("connect-h1", ports.connectH1), ref("grpc-js", ports.grpcJs, db100k),
+    ref("raw-http", ports.rawHttp), ref("raw-http2", ports.rawHttp2),
+  ]);
+
+  // An unlimited link, for Accept by many distinct users.
+  const link = await fetch(`http://127.0.0.1:${ports.service}/invites.v1.InvitesService/Create`, {
+    method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${apiKey}` },
+    body: JSON.stringify({ group_id: "bench", max_uses: 0, expiration: undefined, never_expires: true }),
+  }).then((r) => r.json());
+
+  const svc = (path) => `http://127.0.0.1:${ports.service}${path}`;
+  const grpcHeaders = ["content-type: application/grpc", "te: trailers", `authorization: Bearer ${apiKey}`];
+  const connectProto = ["content-type: application/proto", "connect-protocol-version: 1", `authorization: Bearer ${apiKey}`];
+  const jsonHeaders = { "content-type": "application/json", authorization: `Bearer ${apiKey}` };
+  const readGrpc = bodyFile("read.grpc", grpcFrame(binary(pb.ReadRequestSchema, { code })));
+  const readProto = bodyFile("read.bin", binary(pb.ReadRequestSchema, { code }));
+  const listGrpc = bodyFile("list.grpc", grpcFrame(binary(pb.ListRequestSchema, { pageSize: 100 })));
+  const readJson = `'{"code":"${code}"}'`;
+
+  const cases = [
+    { name: "Read · gRPC · invites", run: () => h2load(svc("/invites.v1.InvitesService/Read"), readGrpc, grpcHeaders) },
+    { name: "Read · gRPC · plain grpc-js + SQLite", run: () => h2load(`http://127.0.0.1:${ports.grpcJs}/invites.v1.InvitesService/Read`, readGrpc, grpcHeaders) },
+    { name: "Read · gRPC · connect-node constant", run: () => h2load(`http://127.0.0.1:${ports.connectH2}/invites.v1.InvitesService/Read`, readGrpc, grpcHeaders) },
+    { name: "Read · gRPC · raw node:http2 floor", run: () => h2load(`http://127.0.0.1:${ports.rawHttp2}/`, readGrpc, grpcHeaders) },
+    { name: "Read · Connect h2c proto · invites", run: () => h2load(svc("/invites.v1.InvitesService/Read"), readProto, connectProto) },
+    { name: "Read · Connect h2c proto · connect-node constant", run: () => h2load(`http://127.0.0.1:${ports.connectH2}/invites.v1.InvitesService/Read`, readProto, connectProto) },
+    { name: "Read · Connect JSON HTTP/1.1 · invites", run: () => wrk(svc("/invites.v1.InvitesService/Read"), luaPost(jsonHeaders, readJson)) },
+    { name: "Read · Connect JSON HTTP/1.1 · connect-node constant", run: () => wrk(`http://127.0.0.1:${ports.connectH1}/invites.v1.InvitesService/Read`, luaPost({ "content-type": "application/json" }, readJson)) },
+    { name: "Read · JSON HTTP/1.1 · raw node:http floor", run: () => wrk(`http://127.0.0.1:${ports.rawHttp}/`, luaPost({ "content-type": "application/json" }, readJson)) },
+    { name: "Read · M3O · invites", run: () => wrk(svc("/v1/invites/Read"), luaPost(jsonHeaders, readJson)) },
+    { name: "List 100 · gRPC · invites", run: () => h2load(svc("/invites.v1.InvitesService/List"), listGrpc, grpcHeaders) },
+    { name: "List 100 · Connect JSON HTTP/1.1 · invites", run: () => wrk(svc("/invites.v1.InvitesService/List"), luaPost(jsonHeaders, `'{"page_size":100}'`)) },
+    { name: "Create · Connect JSON HTTP/1.1 · invites", run: () => wrk(svc("/invites.v1.InvitesService/Create"), luaPost(jsonHeaders, `'{"group_id":"bench","email":"new' .. math.random(1e9) .. '-' .. n .. '@example.com"}'`)) },
+    { name: "Create · M3O · invites", run: () => wrk(svc("/v1/invites/Create"), luaPost(jsonHeaders, `'{"group_id":"m3o","email":"m3o' .. math.random(1e9) .. '-' .. n .. '@example.com"}'`)) },
+    { name: "Accept · Connect JSON HTTP/1.1 · invites", run: () => wrk(svc("/invites.v1.InvitesService/Accept"), luaPost(jsonHeaders, `'{"code":"${link.invite.code}","user_id":"u' .. math.random(1e9) .. '-' .. n .. '"}'`)) },
+  ];
+
+  const results = Object.fromEntries(cases.map((c) => [c.name, []]));
+  for (let round = 1; round <= rounds; round++) {
+    for (const c of cases) {
+      const r = c.run();
+      results[c.name].push(r);
+      console.log(`round ${round}  ${c.name.padEnd(52)} ${r.rps.toFixed(0).padStart(7)} req/s${r.errors ? `  (${r.errors} errors)` : ""}${r.p99 ? `  p99 ${r.p99}` : ""}`);
+    }
+  }
+  const median = (name) => {
+    const values = results[name].map((r) => r.rps).sort((a, b) => a - b);
+    const mid = values.length / 2;
+    return values.length % 2 ? values[Math.floor(mid)] : (values[mid - 1] + values[mid]) / 2;
+  };
+
+  for (const child of children.splice(0)) child.kill("SIGKILL");
+
+  console.log("preloading 1,000,000 invites…");
+  const db1m = join(work, "1m.db");
+  const code1m = preload(db1m, 1_000_000);
+  const service1m = await startService(db1m, ports.service + 10);
+  const readGrpc1m = bodyFile("read1m.grpc", grpcFrame(binary(pb.ReadRequestSchema, { code: code1m })));
+  const svc1m = (path) => `http://127.0.0.1:${ports.service + 10}${path}`;
+  const scale = { "Read · gRPC · 1M": [], "List 100 · gRPC · 1M": [] };
+  for (let round = 1; round <= rounds; round++) {
+    scale["Read · gRPC · 1M"].push(h2load(svc1m("/invites.v1.InvitesService/Read"), readGrpc1m, grpcHeaders));
+    scale["List 100 · gRPC · 1M"].push(h2load(svc1m("/invites.v1.InvitesService/List"), listGrpc, grpcHeaders));
+  }
+  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${service1m.pid}/status`, "utf8"))?.[1] ?? 0);
+  const dbBytes = statSync(db1m).size + (statSync(`${db1m}-wal`, { throwIfNoEntry: false })?.size ?? 0);
+  for (const child of children.splice(0)) child.kill("SIGKILL");
+  const med = (runs) => runs.map((r) => r.rps).reduce((a, b) => a + b, 0) / runs.length;
+
+  const figures = Object.fromEntries(cases.map((c) => [c.name, Math.round(median(c.name))]));
+  const ratio = (a, b) => figures[a] / figures[b];
+  const targets = [
+    ["gRPC Read ≥ 1.0× plain grpc-js + SQLite", ratio("Read · gRPC · invites", "Read · gRPC · plain grpc-js + SQLite"), 1.0],
+    ["Connect JSON HTTP/1.1 Read ≥ 0.5× raw node:http", ratio("Read · Connect JSON HTTP/1.1 · invites", "Read · JSON HTTP/1.1 · raw node:http floor"), 0.5],
+    ["Create ≥ 0.5× Read (Connect JSON HTTP/1.1)", ratio("Create · Connect JSON HTTP/1.1 · invites", "Read · Connect JSON HTTP/1.1 · invites"), 0.5],
+    ["Accept ≥ 0.5× Read (Connect JSON HTTP/1.1)", ratio("Accept · Connect JSON HTTP/1.1 · invites", "Read · Connect JSON HTTP/1.1 · invites"), 0.5],
+    ["Read at 1M within 1.2× of 100k (gRPC)", figures["Read · gRPC · invites"] / med(scale["Read · gRPC · 1M"]), 1.2, "≤"],
+    ["List at 1M within 1.2× of 100k (gRPC)", figures["List 100 · gRPC · invites"] / med(scale["List 100 · gRPC · 1M"]), 1.2, "≤"],
+  ];
+  console.log(`\n| case | req/s (median of ${rounds}) |\n|---|---|`);
+  for (const [name, value] of Object.entries(figures)) console.log(`| ${name} | ${value} |`);
+  for (const [name, runs] of Object.entries(scale)) console.log(`| ${name} | ${Math.round(med(runs))} |`);
+  console.log(`\nAt 1,000,000 invites: database ${(dbBytes / 2 ** 20).toFixed(0)} MiB, server RSS ${(rssKb / 1024).toFixed(0)} MiB`);
+  console.log("\n| target | measured | met |\n|---|---|---|");
+  for (const [name, value, bound, op] of targets) {
+    const met = op === "≤" ? value <= bound : value >= bound;
+    console.log(`| ${name} | ${value.toFixed(2)}× | ${met ? "yes" : "no"} |`);
+  }
+
+  const resultsDir = join(__dirname, "results");
+  mkdirSync(resultsDir, { recursive: true });
+  const file = join(resultsDir, `bench-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
+  writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), seconds, rounds, pinning, results, scale, figures, dbBytes, rssKb, targets }, null, 2));
+  console.log(`\nwritten ${file}`);
+}
+
+main()
+  .catch((err) => {
+    console.error(err);
+    process.exitCode = 1;
+  })
+  .finally(() => {
+    for (const child of children) child.kill("SIGKILL");
+    rmSync(work, { recursive: true, force: true });
+  });

@@ -1,0 +1,232 @@
+import type * as http2 from "node:http2";
+import type { Readable } from "node:stream";
+import { create, fromBinary, fromJsonString, isMessage, toBinary, toJsonString, type DescMethodUnary, type DescService, type JsonReadOptions, type JsonWriteOptions } from "@bufbuild/protobuf";
+import { Code, ConnectError, createContextValues, createHandlerContext, type Interceptor, type UnaryRequest, type UnaryResponse } from "@connectrpc/connect";
+import { codeToHttpStatus, errorToJsonBytes, parseTimeout as parseConnectTimeout } from "@connectrpc/connect/protocol-connect";
+import { parseTimeout as parseGrpcTimeout, setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
+import { callRecordKey, type CallRecord } from "../observability/call-record.js";
+import type { RequestObserver } from "../observability/request-observer.js";
+import { encodeGrpcMessage } from "./grpc-message.js";
+import type { NodeRequest, NodeResponse } from "./node-types.js";
+
+type UnaryImpl = (request: unknown, context: ReturnType<typeof createHandlerContext>) => Promise<unknown> | unknown;
+
+export interface LeanUnaryOptions {
+  service: DescService;
+  /** The same implementation connect-node serves. */
+  implementation: Record<string, unknown>;
+  /** The same interceptors, outermost first. */
+  interceptors: Interceptor[];
+  jsonOptions: Partial<JsonReadOptions & JsonWriteOptions>;
+  maxBodyBytes: number;
+  observe: RequestObserver;
+}
+
+type Wire = "grpc" | "proto" | "json";
+const maxTimeoutMs = 24 * 60 * 60 * 1000;
+
+/**
+ * A lean path for the common calls: unary methods of one service, gRPC over
+ * HTTP/2 and Connect (proto or JSON) over HTTP/1.1 and HTTP/2, uncompressed.
+ * It runs the same interceptors and handlers as connect-node, answers with
+ * the same error encoding, and declines everything else (compression, GET,
+ * gRPC-Web, streaming) so that connect-node serves it.
+ */
+export function createLeanUnary(options: LeanUnaryOptions) {
+  const { service, interceptors, jsonOptions, maxBodyBytes, observe } = options;
+  const methods = new Map<string, { method: DescMethodUnary; call: (req: UnaryRequest) => Promise<UnaryResponse> }>();
+  for (const method of service.methods) {
+    const impl = options.implementation[method.localName] as UnaryImpl | undefined;
+    if (method.methodKind !== "unary" || !impl) continue;
+    const unary = method as DescMethodUnary;
+    methods.set(`/${service.typeName}/${method.name}`, { method: unary, call: chain(unary, impl) });
+  }
+
+  function chain(method: DescMethodUnary, impl: UnaryImpl) {
+    const final = async (req: UnaryRequest): Promise<UnaryResponse> => {
+      const ctx = (req as UnaryRequest & { ctx: ReturnType<typeof createHandlerContext> }).ctx;
+      const output = await impl(req.message, ctx);
+      const message = isMessage(output, method.output) ? output : create(method.output, output as never);
+      return { stream: false, service, method, header: ctx.responseHeader, trailer: ctx.responseTrailer, message } as UnaryResponse;
+    };
+    return interceptors.reduceRight((next, interceptor) => interceptor(next as never) as never, final);
+  }
+
+  /** Decodes, runs the interceptors and the handler under the deadline, and encodes the answer or the error. */
+  async function run(
+    entry: { method: DescMethodUnary; call: (req: UnaryRequest) => Promise<UnaryResponse> },
+    wire: Wire,
+    body: Buffer,
+    header: Headers,
+    timeoutMs: number | undefined,
+    record: CallRecord,
+    signal: AbortSignal,
+  ): Promise<Uint8Array> {
+    const { method } = entry;
+    const message = decode(method, wire, body);
+    const contextValues = createContextValues().set(callRecordKey, record);
+    const url = `/${service.typeName}/${method.name}`;
+    const ctx = createHandlerContext({
+      service, method, protocolName: wire === "grpc" ? "grpc" : "connect", requestMethod: "POST", url,
+      timeoutMs, requestSignal: signal, requestHeader: header, contextValues,
+    });
+    const req = { stream: false, service, method, requestMethod: "POST", url, signal: ctx.signal, header, contextValues, message, ctx };
+    const encode = (res: UnaryResponse) =>
+      wire === "json" ? Buffer.from(toJsonString(method.output, res.message, jsonOptions)) : toBinary(method.output, res.message);
+    // Most calls have no deadline; racing one (and aborting its timer) costs only when there is.
+    if (timeoutMs === undefined) return encode(await entry.call(req as UnaryRequest));
+    const deadline = new Promise<never>((_, reject) => ctx.signal.addEventListener("abort", () => reject(ConnectError.from(ctx.signal.reason)), { once: true }));
+    try {
+      return encode(await Promise.race([entry.call(req as UnaryRequest), deadline]));
+    } finally {
+      ctx.abort();
+    }
+  }
+
+  function decode(method: DescMethodUnary, wire: Wire, body: Buffer) {
+    try {
+      if (wire === "json") return fromJsonString(method.input, body.toString("utf8") || "{}", jsonOptions);
+      if (wire === "proto") return fromBinary(method.input, body);
+      if (body.length < 5 || body[0] !== 0 || body.readUInt32BE(1) !== body.length - 5) {
+        throw new ConnectError("protocol error: expected one uncompressed gRPC message", Code.InvalidArgument);
+      }
+      return fromBinary(method.input, body.subarray(5));
+    } catch (err) {
+      if (err instanceof ConnectError) throw err;
+      throw new ConnectError(`cannot decode message ${method.input.typeName}: ${(err as Error).message}`, Code.InvalidArgument);
+    }
+  }
+
+  function wireOf(contentType: string | undefined, contentEncoding: string | undefined): Wire | undefined {
+    if (contentEncoding && contentEncoding !== "identity") return undefined;
+    if (contentType === "application/grpc" || contentType === "application/grpc+proto") return "grpc";
+    if (contentType === "application/proto") return "proto";
+    if (contentType === "application/json" || contentType === "application/json; charset=utf-8") return "json";
+    return undefined;
+  }
+
+  function timeoutOf(wire: Wire, headers: http2.IncomingHttpHeaders): number | undefined {
+    const raw = headers[wire === "grpc" ? "grpc-timeout" : "connect-timeout-ms"];
+    if (typeof raw !== "string") return undefined;
+    const parsed = wire === "grpc" ? parseGrpcTimeout(raw, maxTimeoutMs) : parseConnectTimeout(raw, maxTimeoutMs);
+    if (parsed.error) throw parsed.error;
+    return parsed.timeoutMs;
+  }
+
+  function toHeaders(headers: http2.IncomingHttpHeaders): Headers {
+    const out = new Headers();
+    for (const [name, value] of Object.entries(headers)) {
+      if (name[0] === ":" || value === undefined) continue;
+      out.set(name, Array.isArray(value) ? value.join(", ") : value);
+    }
+    return out;
+  }
+
+  /** Reads a body up to the cap; undefined if it was larger. */
+  function readBody(source: Readable, done: (body: Buffer | undefined) => void): void {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    source.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBodyBytes) tooLarge = true;
+      else chunks.push(chunk);
+    });
+    source.on("end", () => done(tooLarge ? undefined : chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)));
+  }
+
+  const tooLarge = () => new ConnectError(`message larger than ${maxBodyBytes} bytes`, Code.ResourceExhausted);
+
+  return {
+    /** Serves an HTTP/2 stream if it is one of the lean cases; returns false to leave it to connect-node. */
+    http2Stream(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): boolean {
+      const entry = headers[":method"] === "POST" ? methods.get(headers[":path"] ?? "") : undefined;
+      const contentType = headers["content-type"];
+      const wire = entry && wireOf(contentType, (headers["grpc-encoding"] ?? headers["content-encoding"]) as string | undefined);
+      if (!entry || !wire) return false;
+      const record: CallRecord = {};
+      const requestId = typeof headers["x-request-id"] === "string" ? headers["x-request-id"] : undefined;
+      const observation = observe.begin(requestId, wire === "grpc" ? "grpc" : "connect", headers[":path"] ?? "");
+      let status = 200;
+      stream.once("close", () => observation.end(status, !stream.aborted && stream.rstCode === 0, record));
+      stream.on("error", () => undefined);
+      const abort = new AbortController();
+      stream.once("aborted", () => abort.abort());
+      const respondError = (error: ConnectError) => {
+        if (stream.destroyed || stream.headersSent) return;
+        if (wire === "grpc") {
+          const trailer = setTrailerStatus(new Headers(), error);
+          const fields: http2.OutgoingHttpHeaders = { ":status": 200, "content-type": "application/grpc+proto", "x-request-id": observation.requestId };
+          trailer.forEach((value, name) => (fields[name] = name === "grpc-message" ? encodeGrpcMessage(error.rawMessage) : value));
+          stream.respond(fields, { endStream: true });
+          return;
+        }
+        status = codeToHttpStatus(error.code);
+        stream.respond({ ":status": status, "content-type": "application/json", "x-request-id": observation.requestId });
+        stream.end(errorToJsonBytes(error, jsonOptions));
+      };
+      readBody(stream, (body) => {
+        if (!body) return respondError(tooLarge());
+        let timeoutMs: number | undefined;
+        try {
+          timeoutMs = timeoutOf(wire, headers);
+        } catch (err) {
+          return respondError(ConnectError.from(err));
+        }
+        run(entry, wire, body, toHeaders(headers), timeoutMs, record, abort.signal).then(
+          (out) => {
+            if (stream.destroyed) return;
+            if (wire !== "grpc") {
+              stream.respond({ ":status": 200, "content-type": contentType, "x-request-id": observation.requestId });
+              stream.end(out);
+              return;
+            }
+            stream.respond({ ":status": 200, "content-type": "application/grpc+proto", "x-request-id": observation.requestId }, { waitForTrailers: true });
+            stream.once("wantTrailers", () => stream.sendTrailers({ "grpc-status": "0" }));
+            const frame = Buffer.allocUnsafe(5 + out.length);
+            frame[0] = 0;
+            frame.writeUInt32BE(out.length, 1);
+            frame.set(out, 5);
+            stream.end(frame);
+          },
+          (err) => respondError(ConnectError.from(err)),
+        );
+      });
+      return true;
+    },
+
+    /** Serves a Connect unary call over HTTP/1.1 if it is one of the lean cases. */
+    http1(req: NodeRequest, res: NodeResponse, record: CallRecord): boolean {
+      const entry = req.method === "POST" ? methods.get(req.url ?? "") : undefined;
+      const contentType = req.headers["content-type"];
+      const wire = entry && wireOf(contentType, req.headers["content-encoding"]);
+      if (!entry || !wire || wire === "grpc") return false;
+      const abort = new AbortController();
+      res.once("close", () => abort.abort());
+      const respondError = (error: ConnectError) => {
+        if (res.headersSent) return;
+        res.writeHead(codeToHttpStatus(error.code), { "content-type": "application/json" });
+        res.end(errorToJsonBytes(error, jsonOptions));
+      };
+      readBody(req, (body) => {
+        if (!body) return respondError(tooLarge());
+        let timeoutMs: number | undefined;
+        try {
+          timeoutMs = timeoutOf(wire, req.headers);
+        } catch (err) {
+          return respondError(ConnectError.from(err));
+        }
+        run(entry, wire, body, toHeaders(req.headers), timeoutMs, record, abort.signal).then(
+          (out) => {
+            res.writeHead(200, { "content-type": contentType });
+            res.end(out);
+          },
+          (err) => respondError(ConnectError.from(err)),
+        );
+      });
+      return true;
+    },
+  };
+}
+
+export type LeanUnary = ReturnType<typeof createLeanUnary>;

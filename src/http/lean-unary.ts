@@ -1,7 +1,17 @@
 import type * as http2 from "node:http2";
 import type { Readable } from "node:stream";
 import { create, fromBinary, fromJsonString, isMessage, toBinary, toJsonString, type DescMethodUnary, type DescService, type JsonReadOptions, type JsonWriteOptions } from "@bufbuild/protobuf";
-import { Code, ConnectError, createContextValues, createHandlerContext, type Interceptor, type UnaryRequest, type UnaryResponse } from "@connectrpc/connect";
+import {
+  Code,
+  ConnectError,
+  createContextValues,
+  createHandlerContext,
+  type ContextValues,
+  type HandlerContext,
+  type Interceptor,
+  type UnaryRequest,
+  type UnaryResponse,
+} from "@connectrpc/connect";
 import { codeToHttpStatus, errorToJsonBytes, parseTimeout as parseConnectTimeout } from "@connectrpc/connect/protocol-connect";
 import { parseTimeout as parseGrpcTimeout, setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
 import { callRecordKey, type CallRecord } from "../observability/call-record.js";
@@ -9,7 +19,14 @@ import type { RequestObserver } from "../observability/request-observer.js";
 import { encodeGrpcMessage } from "./grpc-message.js";
 import type { NodeRequest, NodeResponse } from "./node-types.js";
 
-type UnaryImpl = (request: unknown, context: ReturnType<typeof createHandlerContext>) => Promise<unknown> | unknown;
+type UnaryImpl = (request: unknown, context: HandlerContext) => Promise<unknown> | unknown;
+
+/** What the handler answered, encoded, with any headers and trailers it set. */
+interface Answer {
+  body: Uint8Array;
+  header?: Headers;
+  trailer?: Headers;
+}
 
 export interface LeanUnaryOptions {
   service: DescService;
@@ -44,7 +61,7 @@ export function createLeanUnary(options: LeanUnaryOptions) {
 
   function chain(method: DescMethodUnary, impl: UnaryImpl) {
     const final = async (req: UnaryRequest): Promise<UnaryResponse> => {
-      const ctx = (req as UnaryRequest & { ctx: ReturnType<typeof createHandlerContext> }).ctx;
+      const ctx = (req as UnaryRequest & { ctx: HandlerContext }).ctx;
       const output = await impl(req.message, ctx);
       const message = isMessage(output, method.output) ? output : create(method.output, output as never);
       return { stream: false, service, method, header: ctx.responseHeader, trailer: ctx.responseTrailer, message } as UnaryResponse;
@@ -61,26 +78,49 @@ export function createLeanUnary(options: LeanUnaryOptions) {
     timeoutMs: number | undefined,
     record: CallRecord,
     signal: AbortSignal,
-  ): Promise<Uint8Array> {
+  ): Promise<Answer> {
     const { method } = entry;
     const message = decode(method, wire, body);
     const contextValues = createContextValues().set(callRecordKey, record);
     const url = `/${service.typeName}/${method.name}`;
-    const ctx = createHandlerContext({
-      service, method, protocolName: wire === "grpc" ? "grpc" : "connect", requestMethod: "POST", url,
-      timeoutMs, requestSignal: signal, requestHeader: header, contextValues,
-    });
-    const req = { stream: false, service, method, requestMethod: "POST", url, signal: ctx.signal, header, contextValues, message, ctx };
+    const protocolName = wire === "grpc" ? "grpc" : "connect";
+    // Most calls have no deadline: a plain context then spares connect's timers and linked signals.
     const encode = (res: UnaryResponse) =>
       wire === "json" ? Buffer.from(toJsonString(method.output, res.message, jsonOptions)) : toBinary(method.output, res.message);
-    // Most calls have no deadline; racing one (and aborting its timer) costs only when there is.
-    if (timeoutMs === undefined) return encode(await entry.call(req as UnaryRequest));
+    const request = (ctx: HandlerContext) =>
+      ({ stream: false, service, method, requestMethod: "POST", url, signal: ctx.signal, header, contextValues, message, ctx }) as UnaryRequest;
+    if (timeoutMs === undefined) {
+      // Most calls have no deadline: a plain context spares connect's timers and linked signals.
+      const ctx = plainContext(method, protocolName, url, signal, header, contextValues);
+      const res = await entry.call(request(ctx));
+      return { body: encode(res), header: ctx.touchedHeader, trailer: ctx.touchedTrailer };
+    }
+    const ctx = createHandlerContext({ service, method, protocolName, requestMethod: "POST", url, timeoutMs, requestSignal: signal, requestHeader: header, contextValues });
     const deadline = new Promise<never>((_, reject) => ctx.signal.addEventListener("abort", () => reject(ConnectError.from(ctx.signal.reason)), { once: true }));
     try {
-      return encode(await Promise.race([entry.call(req as UnaryRequest), deadline]));
+      const res = await Promise.race([entry.call(request(ctx)), deadline]);
+      return { body: encode(res), header: ctx.responseHeader, trailer: ctx.responseTrailer };
     } finally {
       ctx.abort();
     }
+  }
+
+  /** A HandlerContext whose response headers and trailers exist only once a handler touches them. */
+  function plainContext(method: DescMethodUnary, protocolName: string, url: string, signal: AbortSignal, requestHeader: Headers, values: ContextValues) {
+    const ctx = {
+      method, service, signal, protocolName, url, requestHeader, values,
+      requestMethod: "POST",
+      timeoutMs: () => undefined,
+      touchedHeader: undefined as Headers | undefined,
+      touchedTrailer: undefined as Headers | undefined,
+      get responseHeader() {
+        return (ctx.touchedHeader ??= new Headers());
+      },
+      get responseTrailer() {
+        return (ctx.touchedTrailer ??= new Headers());
+      },
+    };
+    return ctx as HandlerContext & { touchedHeader?: Headers; touchedTrailer?: Headers };
   }
 
   function decode(method: DescMethodUnary, wire: Wire, body: Buffer) {
@@ -174,19 +214,20 @@ export function createLeanUnary(options: LeanUnaryOptions) {
           return respondError(ConnectError.from(err));
         }
         run(entry, wire, body, toHeaders(headers), timeoutMs, record, abort.signal).then(
-          (out) => {
+          (answer) => {
             if (stream.destroyed) return;
+            const { body } = answer;
             if (wire !== "grpc") {
-              stream.respond({ ":status": 200, "content-type": contentType, "x-request-id": observation.requestId });
-              stream.end(out);
+              stream.respond({ ...connectHeaders(answer), ":status": 200, "content-type": contentType, "x-request-id": observation.requestId });
+              stream.end(body);
               return;
             }
-            stream.respond({ ":status": 200, "content-type": "application/grpc+proto", "x-request-id": observation.requestId }, { waitForTrailers: true });
-            stream.once("wantTrailers", () => stream.sendTrailers({ "grpc-status": "0" }));
-            const frame = Buffer.allocUnsafe(5 + out.length);
+            stream.respond({ ...plain(answer.header), ":status": 200, "content-type": "application/grpc+proto", "x-request-id": observation.requestId }, { waitForTrailers: true });
+            stream.once("wantTrailers", () => stream.sendTrailers({ ...plain(answer.trailer), "grpc-status": "0" }));
+            const frame = Buffer.allocUnsafe(5 + body.length);
             frame[0] = 0;
-            frame.writeUInt32BE(out.length, 1);
-            frame.set(out, 5);
+            frame.writeUInt32BE(body.length, 1);
+            frame.set(body, 5);
             stream.end(frame);
           },
           (err) => respondError(ConnectError.from(err)),
@@ -217,9 +258,9 @@ export function createLeanUnary(options: LeanUnaryOptions) {
           return respondError(ConnectError.from(err));
         }
         run(entry, wire, body, toHeaders(req.headers), timeoutMs, record, abort.signal).then(
-          (out) => {
-            res.writeHead(200, { "content-type": contentType });
-            res.end(out);
+          (answer) => {
+            res.writeHead(200, { ...connectHeaders(answer), "content-type": contentType });
+            res.end(answer.body);
           },
           (err) => respondError(ConnectError.from(err)),
         );
@@ -230,3 +271,16 @@ export function createLeanUnary(options: LeanUnaryOptions) {
 }
 
 export type LeanUnary = ReturnType<typeof createLeanUnary>;
+
+function plain(headers: Headers | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  headers?.forEach((value, name) => (out[name] = value));
+  return out;
+}
+
+/** Connect unary sends trailers as headers prefixed with "trailer-". */
+function connectHeaders(answer: Answer): Record<string, string> {
+  const out = plain(answer.header);
+  answer.trailer?.forEach((value, name) => (out[`trailer-${name}`] = value));
+  return out;
+}

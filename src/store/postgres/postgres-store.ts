@@ -9,9 +9,9 @@ import {
   type InviteStore,
   type ListQuery,
   type ListState,
-  type Page,
   type StoredState,
 } from "../store.js";
+import { pageOf } from "../page.js";
 import { postgresMigrations } from "./migrations.js";
 
 export interface PostgresStoreOptions {
@@ -184,7 +184,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
         `SELECT * FROM invites WHERE ${where.join(" AND ")} ORDER BY create_time DESC, seq DESC LIMIT ${param(q.limit + 1)}`,
         values,
       );
-      return page(rows, q.limit, fromRow, (row) => ({ time: row.create_time, seq: Number(row.seq) }));
+      return pageOf(rows, q.limit, fromRow, (row) => ({ time: row.create_time, seq: Number(row.seq) }));
     },
 
     async deleteInvite(namespace, id) {
@@ -261,7 +261,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
          ORDER BY a.accept_time, a.seq LIMIT $3`,
         values,
       );
-      return page(rows, limit, fromAcceptanceRow, (row) => ({ time: row.accept_time, seq: Number(row.seq) }));
+      return pageOf(rows, limit, fromAcceptanceRow, (row) => ({ time: row.accept_time, seq: Number(row.seq) }));
     },
 
     async purgeInvites(cutoff) {
@@ -309,11 +309,6 @@ export async function migratePostgres(pool: pg.Pool): Promise<number> {
 }
 
 const refusal = Symbol("refused");
-
-function page<Row, T>(rows: Row[], limit: number, convert: (row: Row) => T, cursor: (row: Row) => { time: Date; seq: number }): Page<T> {
-  const items = rows.slice(0, limit);
-  return { items: items.map(convert), next: rows.length > limit ? cursor(items[items.length - 1]) : undefined };
-}
 
 // Connection failures, timeouts and a database shutting down or overloaded: worth retrying later.
 const unavailableErrnos = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH"]);

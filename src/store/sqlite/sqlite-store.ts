@@ -15,6 +15,7 @@ import {
   type Page,
   type StoredState,
 } from "../store.js";
+import { pageOf } from "../page.js";
 import { sqliteMigrations } from "./migrations.js";
 
 export interface SqliteStoreOptions {
@@ -246,7 +247,7 @@ export function openSqliteStore(options: SqliteStoreOptions): InviteStore {
       // One extra row tells whether another page follows.
       limit: query.limit + 1,
     });
-    return page(rows, query.limit, fromRow, (row) => ({ time: new Date(row.create_time), seq: row.seq }));
+    return pageOf(rows, query.limit, fromRow, (row) => ({ time: new Date(row.create_time), seq: row.seq }));
   }
 
   function listAcceptances(namespace: string, inviteId: string, limit: number, after?: { time: Date; seq: number }): Page<AcceptanceRecord> {
@@ -256,13 +257,8 @@ export function openSqliteStore(options: SqliteStoreOptions): InviteStore {
          ${after ? "AND (a.accept_time > @afterTime OR (a.accept_time = @afterTime AND a.seq > @afterSeq))" : ""}
        ORDER BY a.accept_time, a.seq LIMIT @limit`,
     ).all({ namespace, inviteId, afterTime: after?.time.getTime(), afterSeq: after?.seq, limit: limit + 1 }) as unknown as AcceptanceRow[];
-    return page(rows, limit, fromAcceptanceRow, (row) => ({ time: new Date(row.accept_time), seq: row.seq }));
+    return pageOf(rows, limit, fromAcceptanceRow, (row) => ({ time: new Date(row.accept_time), seq: row.seq }));
   }
-}
-
-function page<Row, T>(rows: Row[], limit: number, convert: (row: Row) => T, cursor: (row: Row) => { time: Date; seq: number }): Page<T> {
-  const items = rows.slice(0, limit);
-  return { items: items.map(convert), next: rows.length > limit ? cursor(items[items.length - 1]) : undefined };
 }
 
 function migrate(db: Database.Database): void {

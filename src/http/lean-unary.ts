@@ -40,6 +40,12 @@ export interface LeanUnaryOptions {
 }
 
 type Wire = "grpc" | "proto" | "json";
+
+/** A method the lean path serves, with its interceptor chain around the handler. */
+interface Entry {
+  method: DescMethodUnary;
+  call: (req: UnaryRequest) => Promise<UnaryResponse>;
+}
 const maxTimeoutMs = 24 * 60 * 60 * 1000;
 
 /**
@@ -51,7 +57,7 @@ const maxTimeoutMs = 24 * 60 * 60 * 1000;
  */
 export function createLeanUnary(options: LeanUnaryOptions) {
   const { service, interceptors, jsonOptions, maxBodyBytes, observe } = options;
-  const methods = new Map<string, { method: DescMethodUnary; call: (req: UnaryRequest) => Promise<UnaryResponse> }>();
+  const methods = new Map<string, Entry>();
   for (const method of service.methods) {
     const impl = options.implementation[method.localName] as UnaryImpl | undefined;
     if (method.methodKind !== "unary" || !impl) continue;
@@ -71,7 +77,7 @@ export function createLeanUnary(options: LeanUnaryOptions) {
 
   /** Decodes, runs the interceptors and the handler under the deadline, and encodes the answer or the error. */
   async function run(
-    entry: { method: DescMethodUnary; call: (req: UnaryRequest) => Promise<UnaryResponse> },
+    entry: Entry,
     wire: Wire,
     body: Buffer,
     header: Headers,
@@ -177,6 +183,28 @@ export function createLeanUnary(options: LeanUnaryOptions) {
 
   const tooLarge = () => new ConnectError(`message larger than ${maxBodyBytes} bytes`, Code.ResourceExhausted);
 
+  /** Reads the body, then answers through `reply`: the part both HTTP versions share. */
+  function serve(
+    source: Readable,
+    headers: http2.IncomingHttpHeaders,
+    entry: Entry,
+    wire: Wire,
+    record: CallRecord,
+    signal: AbortSignal,
+    reply: { answer(answer: Answer): void; error(error: ConnectError): void },
+  ): void {
+    readBody(source, (body) => {
+      if (!body) return reply.error(tooLarge());
+      let timeoutMs: number | undefined;
+      try {
+        timeoutMs = timeoutOf(wire, headers);
+      } catch (err) {
+        return reply.error(ConnectError.from(err));
+      }
+      run(entry, wire, body, toHeaders(headers), timeoutMs, record, signal).then(reply.answer, (err) => reply.error(ConnectError.from(err)));
+    });
+  }
+
   return {
     /** Serves an HTTP/2 stream if it is one of the lean cases; returns false to leave it to connect-node. */
     http2Stream(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): boolean {
@@ -192,46 +220,36 @@ export function createLeanUnary(options: LeanUnaryOptions) {
       stream.on("error", () => undefined);
       const abort = new AbortController();
       stream.once("aborted", () => abort.abort());
-      const respondError = (error: ConnectError) => {
-        if (stream.destroyed || stream.headersSent) return;
-        if (wire === "grpc") {
-          const trailer = setTrailerStatus(new Headers(), error);
-          const fields: http2.OutgoingHttpHeaders = { ":status": 200, "content-type": "application/grpc+proto", "x-request-id": observation.requestId };
-          trailer.forEach((value, name) => (fields[name] = name === "grpc-message" ? encodeGrpcMessage(error.rawMessage) : value));
-          stream.respond(fields, { endStream: true });
-          return;
-        }
-        status = codeToHttpStatus(error.code);
-        stream.respond({ ":status": status, "content-type": "application/json", "x-request-id": observation.requestId });
-        stream.end(errorToJsonBytes(error, jsonOptions));
-      };
-      readBody(stream, (body) => {
-        if (!body) return respondError(tooLarge());
-        let timeoutMs: number | undefined;
-        try {
-          timeoutMs = timeoutOf(wire, headers);
-        } catch (err) {
-          return respondError(ConnectError.from(err));
-        }
-        run(entry, wire, body, toHeaders(headers), timeoutMs, record, abort.signal).then(
-          (answer) => {
-            if (stream.destroyed) return;
-            const { body } = answer;
-            if (wire !== "grpc") {
-              stream.respond({ ...connectHeaders(answer), ":status": 200, "content-type": contentType, "x-request-id": observation.requestId });
-              stream.end(body);
-              return;
-            }
-            stream.respond({ ...plain(answer.header), ":status": 200, "content-type": "application/grpc+proto", "x-request-id": observation.requestId }, { waitForTrailers: true });
-            stream.once("wantTrailers", () => stream.sendTrailers({ ...plain(answer.trailer), "grpc-status": "0" }));
-            const frame = Buffer.allocUnsafe(5 + body.length);
-            frame[0] = 0;
-            frame.writeUInt32BE(body.length, 1);
-            frame.set(body, 5);
-            stream.end(frame);
-          },
-          (err) => respondError(ConnectError.from(err)),
-        );
+      const base = { "x-request-id": observation.requestId };
+      serve(stream, headers, entry, wire, record, abort.signal, {
+        answer(answer) {
+          if (stream.destroyed) return;
+          if (wire !== "grpc") {
+            stream.respond({ ...connectHeaders(answer), ...base, ":status": 200, "content-type": contentType });
+            stream.end(answer.body);
+            return;
+          }
+          stream.respond({ ...plain(answer.header), ...base, ":status": 200, "content-type": "application/grpc+proto" }, { waitForTrailers: true });
+          stream.once("wantTrailers", () => stream.sendTrailers({ ...plain(answer.trailer), "grpc-status": "0" }));
+          const frame = Buffer.allocUnsafe(5 + answer.body.length);
+          frame[0] = 0;
+          frame.writeUInt32BE(answer.body.length, 1);
+          frame.set(answer.body, 5);
+          stream.end(frame);
+        },
+        error(error) {
+          if (stream.destroyed || stream.headersSent) return;
+          if (wire === "grpc") {
+            // Trailers-only: the status goes in the headers frame, which ends the stream.
+            const fields: http2.OutgoingHttpHeaders = { ...base, ":status": 200, "content-type": "application/grpc+proto" };
+            setTrailerStatus(new Headers(), error).forEach((value, name) => (fields[name] = name === "grpc-message" ? encodeGrpcMessage(error.rawMessage) : value));
+            stream.respond(fields, { endStream: true });
+            return;
+          }
+          status = codeToHttpStatus(error.code);
+          stream.respond({ ...base, ":status": status, "content-type": "application/json" });
+          stream.end(errorToJsonBytes(error, jsonOptions));
+        },
       });
       return true;
     },
@@ -243,27 +261,19 @@ export function createLeanUnary(options: LeanUnaryOptions) {
       const wire = entry && wireOf(contentType, req.headers["content-encoding"]);
       if (!entry || !wire || wire === "grpc") return false;
       const abort = new AbortController();
-      res.once("close", () => abort.abort());
-      const respondError = (error: ConnectError) => {
-        if (res.headersSent) return;
-        res.writeHead(codeToHttpStatus(error.code), { "content-type": "application/json" });
-        res.end(errorToJsonBytes(error, jsonOptions));
-      };
-      readBody(req, (body) => {
-        if (!body) return respondError(tooLarge());
-        let timeoutMs: number | undefined;
-        try {
-          timeoutMs = timeoutOf(wire, req.headers);
-        } catch (err) {
-          return respondError(ConnectError.from(err));
-        }
-        run(entry, wire, body, toHeaders(req.headers), timeoutMs, record, abort.signal).then(
-          (answer) => {
-            res.writeHead(200, { ...connectHeaders(answer), "content-type": contentType });
-            res.end(answer.body);
-          },
-          (err) => respondError(ConnectError.from(err)),
-        );
+      res.once("close", () => {
+        if (!res.writableFinished) abort.abort();
+      });
+      serve(req, req.headers, entry, wire, record, abort.signal, {
+        answer(answer) {
+          res.writeHead(200, { ...connectHeaders(answer), "content-type": contentType });
+          res.end(answer.body);
+        },
+        error(error) {
+          if (res.headersSent) return;
+          res.writeHead(codeToHttpStatus(error.code), { "content-type": "application/json" });
+          res.end(errorToJsonBytes(error, jsonOptions));
+        },
       });
       return true;
     },

@@ -1,7 +1,8 @@
 // The benchmark: `npm run bench`. Starts the real service and reference
 // servers, loads them with h2load (HTTP/2, gRPC) and wrk (HTTP/1.1), prints a
 // table and writes JSON to bench/results/. BENCH_SECONDS sets the measured
-// window per run (default 4), BENCH_ROUNDS the interleaved rounds (default 2).
+// window per run (default 4), BENCH_ROUNDS the interleaved rounds (default 2),
+// BENCH_ONLY a pattern of case names to run alone (skipping the 1M phase).
 "use strict";
 const { execFileSync, spawn, spawnSync } = require("node:child_process");
 const { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync, readFileSync } = require("node:fs");
@@ -15,6 +16,7 @@ const { generateInviteCode } = require("../dist/src/invites/invite-code.js");
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 4);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 2);
+const only = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY, "i") : undefined;
 const apiKey = "bench-key-0123456789abcdef";
 const work = mkdtempSync(join(tmpdir(), "invites-bench-"));
 const children = [];
@@ -165,7 +167,7 @@ async function main() {
   const listGrpc = bodyFile("list.grpc", grpcFrame(binary(pb.ListRequestSchema, { pageSize: 100 })));
   const readJson = `'{"code":"${code}"}'`;
 
-  const cases = [
+  const allCases = [
     { name: "Read · gRPC · invites", run: () => h2load(svc("/invites.v1.InvitesService/Read"), readGrpc, grpcHeaders) },
     { name: "Read · gRPC · plain grpc-js + SQLite", run: () => h2load(`http://127.0.0.1:${ports.grpcJs}/invites.v1.InvitesService/Read`, readGrpc, grpcHeaders) },
     { name: "Read · gRPC · connect-node constant", run: () => h2load(`http://127.0.0.1:${ports.connectH2}/invites.v1.InvitesService/Read`, readGrpc, grpcHeaders) },
@@ -183,6 +185,7 @@ async function main() {
     { name: "Accept · Connect JSON HTTP/1.1 · invites", run: () => wrk(svc("/invites.v1.InvitesService/Accept"), luaPost(jsonHeaders, `'{"code":"${link.invite.code}","user_id":"u' .. math.random(1e9) .. '-' .. n .. '"}'`)) },
   ];
 
+  const cases = allCases.filter((c) => !only || only.test(c.name));
   const results = Object.fromEntries(cases.map((c) => [c.name, []]));
   for (let round = 1; round <= rounds; round++) {
     for (const c of cases) {
@@ -198,6 +201,12 @@ async function main() {
   };
 
   for (const child of children.splice(0)) child.kill("SIGKILL");
+  const figures = Object.fromEntries(cases.map((c) => [c.name, Math.round(median(c.name))]));
+  if (only) {
+    console.log(`\n| case | req/s (median of ${rounds}) |\n|---|---|`);
+    for (const [name, value] of Object.entries(figures)) console.log(`| ${name} | ${value} |`);
+    return;
+  }
 
   console.log("preloading 1,000,000 invites…");
   const db1m = join(work, "1m.db");
@@ -215,7 +224,6 @@ async function main() {
   for (const child of children.splice(0)) child.kill("SIGKILL");
   const med = (runs) => runs.map((r) => r.rps).reduce((a, b) => a + b, 0) / runs.length;
 
-  const figures = Object.fromEntries(cases.map((c) => [c.name, Math.round(median(c.name))]));
   const ratio = (a, b) => figures[a] / figures[b];
   const targets = [
     ["gRPC Read ≥ 1.0× plain grpc-js + SQLite", ratio("Read · gRPC · invites", "Read · gRPC · plain grpc-js + SQLite"), 1.0],

@@ -122,23 +122,30 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     async createInvite(draft) {
       try {
         return await transaction(async (client) => {
-          // A pending invite whose time has passed gives way to the new one.
-          await query(
-            `UPDATE invites SET state = 'expired', update_time = $1
-             WHERE namespace = $2 AND group_id = $3 AND email = $4 AND state = 'pending' AND email <> '' AND expire_time <= $1`,
-            [draft.createTime, draft.namespace, draft.groupId, draft.email],
-            client,
-          );
-          const inserted = await query<InviteRow>(
-            `INSERT INTO invites (id, namespace, group_id, email, code, state, create_time, update_time, expire_time,
-                                  accept_time, revoke_time, inviter, role, metadata, max_uses, use_count)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
-             ON CONFLICT (namespace, group_id, email) WHERE state = 'pending' AND email <> '' DO NOTHING
-             RETURNING *`,
-            toValues(draft),
-            client,
-          );
-          if (inserted.rows[0]) return { invite: fromRow(inserted.rows[0]), created: true };
+          const insert = async () =>
+            (
+              await query<InviteRow>(
+                `INSERT INTO invites (id, namespace, group_id, email, code, state, create_time, update_time, expire_time,
+                                      accept_time, revoke_time, inviter, role, metadata, max_uses, use_count)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+                 ON CONFLICT (namespace, group_id, email) WHERE state = 'pending' AND email <> '' DO NOTHING
+                 RETURNING *`,
+                toValues(draft),
+                client,
+              )
+            ).rows[0];
+          let inserted = await insert();
+          // The conflict may be a pending invite whose time has passed: it gives way to the new one.
+          if (!inserted) {
+            const expired = await query(
+              `UPDATE invites SET state = 'expired', update_time = $1
+               WHERE namespace = $2 AND group_id = $3 AND email = $4 AND state = 'pending' AND email <> '' AND expire_time <= $1`,
+              [draft.createTime, draft.namespace, draft.groupId, draft.email],
+              client,
+            );
+            if (expired.rowCount === 1) inserted = await insert();
+          }
+          if (inserted) return { invite: fromRow(inserted), created: true };
           // The conflicting row was committed before DO NOTHING decided, so this statement sees it.
           const existing = await query<InviteRow>(
             "SELECT * FROM invites WHERE namespace = $1 AND group_id = $2 AND email = $3 AND state = 'pending' AND email <> ''",

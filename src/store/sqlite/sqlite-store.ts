@@ -144,9 +144,10 @@ export function openSqliteStore(options: SqliteStoreOptions): InviteStore {
   // cannot change under them, in this process or another.
   const createTx = db.transaction((draft: InviteRecord) => {
     const row = toRow(draft);
-    // A pending invite whose time has passed gives way to the new one.
-    expirePending.run({ ...row, now: row.create_time });
-    if (insert.run(row).changes === 1) return { invite: draft, created: true };
+    const created = { invite: draft, created: true };
+    if (insert.run(row).changes === 1) return created;
+    // The conflict may be a pending invite whose time has passed: it gives way to the new one.
+    if (expirePending.run({ ...row, now: row.create_time }).changes === 1 && insert.run(row).changes === 1) return created;
     const existing = selectPending.get(draft.namespace, draft.groupId, draft.email);
     if (!existing) throw new Error("pending invite vanished inside a transaction");
     return { invite: fromRow(existing), created: false };

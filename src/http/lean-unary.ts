@@ -17,6 +17,7 @@ import { parseTimeout as parseGrpcTimeout, setTrailerStatus } from "@connectrpc/
 import { callRecordKey, type CallRecord } from "../observability/call-record.js";
 import type { RequestObserver } from "../observability/request-observer.js";
 import { encodeGrpcMessage } from "./grpc-message.js";
+import { BodyTooLargeError, readBody } from "./read-body.js";
 import type { NodeRequest, NodeResponse } from "./node-types.js";
 
 type UnaryImpl = (request: unknown, context: HandlerContext) => Promise<unknown> | unknown;
@@ -90,7 +91,6 @@ export function createLeanUnary(options: LeanUnaryOptions) {
     const contextValues = createContextValues().set(callRecordKey, record);
     const url = `/${service.typeName}/${method.name}`;
     const protocolName = wire === "grpc" ? "grpc" : "connect";
-    // Most calls have no deadline: a plain context then spares connect's timers and linked signals.
     const encode = (res: UnaryResponse) =>
       wire === "json" ? Buffer.from(toJsonString(method.output, res.message, jsonOptions)) : toBinary(method.output, res.message);
     const request = (ctx: HandlerContext) =>
@@ -168,21 +168,6 @@ export function createLeanUnary(options: LeanUnaryOptions) {
     return out;
   }
 
-  /** Reads a body up to the cap; undefined if it was larger. */
-  function readBody(source: Readable, done: (body: Buffer | undefined) => void): void {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let tooLarge = false;
-    source.on("data", (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > maxBodyBytes) tooLarge = true;
-      else chunks.push(chunk);
-    });
-    source.on("end", () => done(tooLarge ? undefined : chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)));
-  }
-
-  const tooLarge = () => new ConnectError(`message larger than ${maxBodyBytes} bytes`, Code.ResourceExhausted);
-
   /** Reads the body, then answers through `reply`: the part both HTTP versions share. */
   function serve(
     source: Readable,
@@ -193,16 +178,12 @@ export function createLeanUnary(options: LeanUnaryOptions) {
     signal: AbortSignal,
     reply: { answer(answer: Answer): void; error(error: ConnectError): void },
   ): void {
-    readBody(source, (body) => {
-      if (!body) return reply.error(tooLarge());
-      let timeoutMs: number | undefined;
-      try {
-        timeoutMs = timeoutOf(wire, headers);
-      } catch (err) {
-        return reply.error(ConnectError.from(err));
-      }
-      run(entry, wire, body, toHeaders(headers), timeoutMs, record, signal).then(reply.answer, (err) => reply.error(ConnectError.from(err)));
-    });
+    readBody(source, maxBodyBytes, headers["content-length"])
+      .then((body) => run(entry, wire, body, toHeaders(headers), timeoutOf(wire, headers), record, signal))
+      .then(reply.answer, (err) => {
+        const tooLarge = err instanceof BodyTooLargeError;
+        reply.error(tooLarge ? new ConnectError(`message larger than ${maxBodyBytes} bytes`, Code.ResourceExhausted) : ConnectError.from(err));
+      });
   }
 
   return {

@@ -51,7 +51,7 @@ export function createM3oHandler(handlers: readonly UniversalHandler[], maxBodyB
     }
     let body: JsonValue;
     try {
-      const text = (await readBody(req, maxBodyBytes)).toString("utf8");
+      const text = (await readBody(req, maxBodyBytes, req.headers["content-length"])).toString("utf8");
       body = text.trim() === "" ? {} : (JSON.parse(text) as JsonValue);
     } catch (err) {
       if (err instanceof BodyTooLargeError) return sendError(res, 413, "REQUEST_TOO_LARGE", err.message);

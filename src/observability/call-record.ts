@@ -1,4 +1,6 @@
-import { Code, ConnectError, createContextKey, type Interceptor } from "@connectrpc/connect";
+import { ConnectError, createContextKey, type Interceptor } from "@connectrpc/connect";
+import { codeToString } from "@connectrpc/connect/protocol-connect";
+import { InvitesService } from "../../gen/invites/v1/invites_pb.js";
 import { errorReason } from "../errors.js";
 import { namespaceKey } from "../invites/namespace.js";
 
@@ -26,17 +28,12 @@ export function createCallRecordInterceptor(): Interceptor {
       return res;
     } catch (err) {
       const error = ConnectError.from(err);
-      record.code = codeName(error.code);
+      record.code = codeToString(error.code);
       record.reason = errorReason(error);
       throw err;
     } finally {
       const namespace = req.contextValues.get(namespaceKey);
-      if (req.service.typeName === "invites.v1.InvitesService") record.namespace = namespace;
+      if (req.service.typeName === InvitesService.typeName) record.namespace = namespace;
     }
   };
-}
-
-/** Connect's wire name of a code: InvalidArgument → invalid_argument. */
-export function codeName(code: Code): string {
-  return Code[code].replace(/[A-Z]/g, (c, i: number) => (i ? "_" : "") + c.toLowerCase());
 }

@@ -1,8 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { Code } from "@connectrpc/connect";
+import { codeToString } from "@connectrpc/connect/protocol-connect";
 import type { NodeRequest, NodeResponse } from "../http/node-types.js";
 import type { Logger } from "../logger.js";
-import { codeName, type CallRecord } from "./call-record.js";
+import type { CallRecord } from "./call-record.js";
 import type { Metrics } from "./metrics.js";
 
 export type Protocol = "grpc" | "grpc-web" | "connect" | "m3o" | "http";
@@ -71,8 +72,8 @@ export function createRequestObserver(logger: Logger, metrics: Metrics): Request
  * (Connect's mapping); gRPC puts its code in trailers, which are not kept.
  */
 function codeFromResponse(protocol: Protocol, status: number, finished: boolean): string {
-  if (!finished) return codeName(Code.Canceled);
-  if (protocol === "grpc" || protocol === "grpc-web") return status === 200 ? codeName(Code.Unknown) : codeName(Code.Unimplemented);
+  if (!finished) return codeToString(Code.Canceled);
+  if (protocol === "grpc" || protocol === "grpc-web") return status === 200 ? codeToString(Code.Unknown) : codeToString(Code.Unimplemented);
   const codes: Record<number, Code> = {
     400: Code.InvalidArgument,
     401: Code.Unauthenticated,
@@ -87,5 +88,5 @@ function codeFromResponse(protocol: Protocol, status: number, finished: boolean)
     504: Code.DeadlineExceeded,
   };
   if (status < 300) return "ok";
-  return codeName(codes[status] ?? Code.Unknown);
+  return codeToString(codes[status] ?? Code.Unknown);
 }

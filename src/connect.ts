@@ -23,7 +23,7 @@ export interface RouteOptions {
   /** Whether the server can serve now, for health checks. */
   isServing: () => Promise<boolean>;
   now?: () => Date;
-  defaultTtlMs?: number;
+  defaultTtlMs: number;
 }
 
 /** The InvitesService implementation and its interceptors, outermost first. */
@@ -41,10 +41,9 @@ export function createInvitesHandlers({ store, apiKeys, logger, now, defaultTtlM
   };
 }
 
-/** Registers every service this server offers. */
-export function routes(options: RouteOptions) {
+/** Registers every service this server offers; `invites` may be shared with the lean path. */
+export function routes(options: RouteOptions, invites = createInvitesHandlers(options)) {
   return (router: ConnectRouter) => {
-    const invites = createInvitesHandlers(options);
     router.service(InvitesService, invites.implementation, { interceptors: invites.interceptors });
     const record = { interceptors: [createCallRecordInterceptor()] };
     router.service(Health, createHealthService({ serviceNames: [InvitesService.typeName], isServing: options.isServing }), record);

@@ -3,7 +3,7 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import { BadRequestSchema, BadRequest_FieldViolationSchema, ErrorInfoSchema } from "../gen/google/rpc/error_details_pb.js";
 
 /** The `domain` of every google.rpc.ErrorInfo this service sends. */
-export const errorDomain = "invites";
+const errorDomain = "invites";
 
 /** Stable machine-readable reasons; the M3O ids where one fits. */
 export const Reason = {
@@ -42,8 +42,8 @@ export function rpcError(code: Code, reason: string, message: string, options: E
   return new ConnectError(message, code, undefined, details);
 }
 
-export function notFound(message = "invite not found"): ConnectError {
-  return rpcError(Code.NotFound, Reason.notFound, message);
+export function notFound(): ConnectError {
+  return rpcError(Code.NotFound, Reason.notFound, "invite not found");
 }
 
 /** The ErrorInfo reason of an error, if it carries one. */

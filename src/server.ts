@@ -49,10 +49,11 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     jsonOptions,
   });
   const routeOptions = { store, apiKeys: config.apiKeys, logger, isServing, now: options.now, defaultTtlMs: config.defaultTtlMs };
-  routes(routeOptions)(router);
+  const invites = createInvitesHandlers(routeOptions);
+  routes(routeOptions, invites)(router);
   const observer = createRequestObserver(logger, metrics);
   const lean = config.leanPath
-    ? createLeanUnary({ service: InvitesService, ...createInvitesHandlers(routeOptions), jsonOptions, maxBodyBytes: config.maxBodyBytes, observe: observer })
+    ? createLeanUnary({ service: InvitesService, ...invites, jsonOptions, maxBodyBytes: config.maxBodyBytes, observe: observer })
     : undefined;
   const handler = createHttpHandler({ router, corsOrigins: config.corsOrigins, maxBodyBytes: config.maxBodyBytes, logger, metrics, isServing, observer, lean });
   const server = createOnePortServer(handler, config.tls, lean?.http2Stream);
@@ -107,7 +108,7 @@ export async function serve(config: Config): Promise<void> {
 }
 
 /** A database URL without its password, for logs. */
-export function redactUrl(url: string): string {
+function redactUrl(url: string): string {
   return url.replace(/\/\/([^:@/]*):[^@/]*@/, "//$1:…@");
 }
 

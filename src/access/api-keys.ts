@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { isValidNamespace } from "../invites/namespace.js";
 
 /** A namespace binding that admits every namespace. */
 export const anyNamespace = "*";
@@ -34,6 +35,9 @@ function parseInto(digests: Map<string, string>, text: string, source: string): 
     const namespace = entry.slice(separator + 1);
     if (separator <= 0 || namespace === "") {
       throw new Error(`${source}: entry ${index + 1} is not KEY:NAMESPACE`);
+    }
+    if (namespace !== anyNamespace && !isValidNamespace(namespace)) {
+      throw new Error(`${source}: entry ${index + 1} names an invalid namespace (1-64 of A-Za-z0-9._-, starting with a letter or digit)`);
     }
     if (key.length < minimumKeyLength) {
       throw new Error(`${source}: entry ${index + 1} has a key shorter than ${minimumKeyLength} characters`);

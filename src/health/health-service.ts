@@ -7,9 +7,10 @@ export interface HealthServiceOptions {
   serviceNames: readonly string[];
   /** Whether the server can serve now: not draining, and its store answers. */
   isServing: () => Promise<boolean>;
-  /** How often Watch re-checks the status. */
-  watchIntervalMs?: number;
 }
+
+/** How often Watch re-checks the status. */
+const watchIntervalMs = 1000;
 
 /** grpc.health.v1.Health: every service shares the server's one status. */
 export function createHealthService(options: HealthServiceOptions): ServiceImpl<typeof Health> {
@@ -34,7 +35,7 @@ export function createHealthService(options: HealthServiceOptions): ServiceImpl<
         const status = names.has(req.service) ? await currentStatus() : Status.SERVICE_UNKNOWN;
         if (status !== last) yield { status };
         last = status;
-        await sleep(options.watchIntervalMs ?? 1000, undefined, { signal: ctx.signal }).catch(() => undefined);
+        await sleep(watchIntervalMs, undefined, { signal: ctx.signal }).catch(() => undefined);
       }
     },
   };

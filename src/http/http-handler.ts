@@ -7,7 +7,7 @@ import type { Protocol, RequestObserver } from "../observability/request-observe
 import { createCorsHandler } from "./cors.js";
 import { withSpecGrpcMessage } from "./grpc-message.js";
 import type { LeanUnary } from "./lean-unary.js";
-import { createM3oHandler, isM3oPath } from "./m3o.js";
+import { createM3oHandler, m3oMethodOf } from "./m3o.js";
 import type { NodeHandler, NodeRequest, NodeResponse } from "./node-types.js";
 
 export interface HttpHandlerOptions {
@@ -51,8 +51,8 @@ export function createHttpHandler({ router, corsOrigins, maxBodyBytes, logger, m
     const path = (req.url ?? "").split("?", 1)[0];
     const record: CallRecord = {};
     const handler = routes.get(path);
-    const m3o = !handler && isM3oPath(path);
-    observer.observe(req, res, handler ? rpcProtocol(req) : m3o ? "m3o" : "http", record);
+    const m3o = handler ? undefined : m3oMethodOf(path);
+    observer.observe(req, res, handler ? rpcProtocol(req) : m3o !== undefined ? "m3o" : "http", record);
     if (handler && req.httpVersionMajor === 1 && lean?.http1(req, res, record)) return;
     const contextValues = createContextValues().set(callRecordKey, record);
     if (handler) {
@@ -61,8 +61,8 @@ export function createHttpHandler({ router, corsOrigins, maxBodyBytes, logger, m
         .catch((err) => fail(res, err));
       return;
     }
-    if (m3o) {
-      handleM3o(req, res, contextValues).catch((err) => fail(res, err));
+    if (m3o !== undefined) {
+      handleM3o(req, res, m3o, contextValues).catch((err) => fail(res, err));
       return;
     }
     const endpoint = req.method === "GET" ? operatorEndpoints[path] : undefined;

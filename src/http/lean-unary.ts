@@ -45,6 +45,8 @@ type Wire = "grpc" | "proto" | "json";
 /** A method the lean path serves, with its interceptor chain around the handler. */
 interface Entry {
   method: DescMethodUnary;
+  /** The request path, /package.Service/Method. */
+  url: string;
   call: (req: UnaryRequest) => Promise<UnaryResponse>;
 }
 const maxTimeoutMs = 24 * 60 * 60 * 1000;
@@ -63,7 +65,8 @@ export function createLeanUnary(options: LeanUnaryOptions) {
     const impl = options.implementation[method.localName] as UnaryImpl | undefined;
     if (method.methodKind !== "unary" || !impl) continue;
     const unary = method as DescMethodUnary;
-    methods.set(`/${service.typeName}/${method.name}`, { method: unary, call: chain(unary, impl) });
+    const url = `/${service.typeName}/${method.name}`;
+    methods.set(url, { method: unary, url, call: chain(unary, impl) });
   }
 
   function chain(method: DescMethodUnary, impl: UnaryImpl) {
@@ -71,7 +74,12 @@ export function createLeanUnary(options: LeanUnaryOptions) {
       const ctx = (req as UnaryRequest & { ctx: HandlerContext }).ctx;
       const output = await impl(req.message, ctx);
       const message = isMessage(output, method.output) ? output : create(method.output, output as never);
-      return { stream: false, service, method, header: ctx.responseHeader, trailer: ctx.responseTrailer, message } as UnaryResponse;
+      // Getters, so a plain context's headers are only made if someone asks for them.
+      return {
+        stream: false, service, method, message,
+        get header() { return ctx.responseHeader; },
+        get trailer() { return ctx.responseTrailer; },
+      } as UnaryResponse;
     };
     return interceptors.reduceRight((next, interceptor) => interceptor(next as never) as never, final);
   }
@@ -86,10 +94,9 @@ export function createLeanUnary(options: LeanUnaryOptions) {
     record: CallRecord,
     signal: AbortSignal,
   ): Promise<Answer> {
-    const { method } = entry;
+    const { method, url } = entry;
     const message = decode(method, wire, body);
     const contextValues = createContextValues().set(callRecordKey, record);
-    const url = `/${service.typeName}/${method.name}`;
     const protocolName = wire === "grpc" ? "grpc" : "connect";
     const encode = (res: UnaryResponse) =>
       wire === "json" ? Buffer.from(toJsonString(method.output, res.message, jsonOptions)) : toBinary(method.output, res.message);

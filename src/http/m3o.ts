@@ -40,9 +40,8 @@ export function createM3oHandler(handlers: readonly UniversalHandler[], maxBodyB
     }
   }
 
-  /** Answers a request on an M3O path (see isM3oPath). */
-  return async function handleM3o(req: NodeRequest, res: NodeResponse, contextValues: ContextValues): Promise<void> {
-    const name = m3oPath.exec((req.url ?? "").split("?", 1)[0])?.[1] ?? "";
+  /** Answers a request for the method an M3O path names (see m3oMethodOf). */
+  return async function handleM3o(req: NodeRequest, res: NodeResponse, name: string, contextValues: ContextValues): Promise<void> {
     const handler = byMethod.get(name.toLowerCase());
     if (!handler) return sendError(res, 404, "NOT_FOUND", `unknown method ${name}`);
     if (req.method !== "POST") {
@@ -85,8 +84,9 @@ export function createM3oHandler(handlers: readonly UniversalHandler[], maxBodyB
   };
 }
 
-export function isM3oPath(path: string): boolean {
-  return m3oPath.test(path);
+/** The method an M3O path names, or undefined for any other path. */
+export function m3oMethodOf(path: string): string | undefined {
+  return m3oPath.exec(path)?.[1];
 }
 
 function sendError(res: NodeResponse, status: number, id: string, detail: string): void {

@@ -1,25 +1,28 @@
 import { Code, type Interceptor } from "@connectrpc/connect";
-import { InvitesService } from "../../gen/invites/v1/invites_pb.js";
 import { anyNamespace, type ApiKeys } from "../access/api-keys.js";
 import { Reason, rpcError } from "../errors.js";
 import { defaultNamespace, isValidNamespace, namespaceKey } from "../invites/namespace.js";
+import { callRecordKey } from "../observability/call-record.js";
 
-export const namespaceHeader = "micro-namespace";
+const namespaceHeader = "micro-namespace";
 
 /**
  * Resolves the namespace of each InvitesService call and checks its API key.
- * Health and reflection stay open so probes and `buf curl` can find the API.
+ * Registered on InvitesService alone: health and reflection stay open so
+ * probes and `buf curl` can find the API.
  */
 export function createAccessInterceptor(keys: ApiKeys): Interceptor {
   return (next) => async (req) => {
-    if (req.service.typeName !== InvitesService.typeName) return next(req);
     const requested = req.header.get(namespaceHeader) ?? undefined;
     if (requested !== undefined && !isValidNamespace(requested)) {
       throw rpcError(Code.InvalidArgument, Reason.invalidNamespace, `${namespaceHeader}: must be 1-64 letters, digits, '.', '_' or '-'`, {
         field: namespaceHeader,
       });
     }
-    req.contextValues.set(namespaceKey, resolveNamespace(keys, req.header.get("authorization"), requested));
+    const namespace = resolveNamespace(keys, req.header.get("authorization"), requested);
+    req.contextValues.set(namespaceKey, namespace);
+    const record = req.contextValues.get(callRecordKey);
+    if (record) record.namespace = namespace;
     return next(req);
   };
 }

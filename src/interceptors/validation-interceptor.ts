@@ -20,11 +20,10 @@ export function createValidationInterceptor(): Interceptor {
 
 function invalidArgument(violations: Violation[]) {
   const [proto] = violationsToProto(violations);
-  const fieldViolations = proto.violations.map((v) => ({
-    field: fieldName(v.field?.elements ?? []),
-    description: v.message,
-    reason: reasonFor(v.ruleId, fieldName(v.field?.elements ?? [])),
-  }));
+  const fieldViolations = proto.violations.map((v) => {
+    const field = fieldName(v.field?.elements ?? []);
+    return { field, description: v.message, reason: reasonFor(v.ruleId, field) };
+  });
   const first = fieldViolations[0];
   const message = first.field ? `${first.field}: ${first.description}` : first.description;
   return rpcError(Code.InvalidArgument, first.reason, message, {

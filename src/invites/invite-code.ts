@@ -3,7 +3,7 @@ import { randomBytes } from "node:crypto";
 // Crockford base32: no I, L, O or U, so codes survive being read aloud or retyped.
 const alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 /** 12 characters of 5 bits: 60 bits from the CSPRNG. */
-export const inviteCodeLength = 12;
+const inviteCodeLength = 12;
 
 export function generateInviteCode(): string {
   const bytes = randomBytes(inviteCodeLength);

@@ -11,9 +11,8 @@ import { LifecycleReason, acceptRefusal, changeRefusal, effectiveState, listStat
 import { namespaceKey } from "./namespace.js";
 import { decodePageToken, encodePageToken } from "./page-token.js";
 
-export const defaultPageSize = 100;
-export const maxPageSize = 1000;
-export const defaultTtlMs = 7 * 24 * 60 * 60 * 1000;
+const defaultPageSize = 100;
+const maxPageSize = 1000;
 // A 60-bit code collides so rarely that a few tries are only ever one.
 const codeAttempts = 5;
 
@@ -21,8 +20,8 @@ export interface InvitesServiceOptions {
   store: InviteStore;
   /** The current time; injectable so tests can move it. */
   now?: () => Date;
-  /** How long an invite lives when Create or Renew names no expiry. */
-  defaultTtlMs?: number;
+  /** How long an invite lives when Create or Renew names no expiry (DEFAULT_TTL). */
+  defaultTtlMs: number;
 }
 
 /** The `expiration` oneof of CreateRequest and RenewRequest. */
@@ -38,7 +37,7 @@ type Expiration =
  * interceptor).
  */
 export function createInvitesService(options: InvitesServiceOptions): ServiceImpl<typeof InvitesService> {
-  const { store, now = () => new Date(), defaultTtlMs: ttlMs = defaultTtlMs } = options;
+  const { store, now = () => new Date(), defaultTtlMs } = options;
 
   const expiryFrom = (expiration: Expiration, at: Date): Date | undefined => {
     switch (expiration.case) {
@@ -49,7 +48,7 @@ export function createInvitesService(options: InvitesServiceOptions): ServiceImp
       case "neverExpires":
         return undefined;
       default:
-        return new Date(at.getTime() + ttlMs);
+        return new Date(at.getTime() + defaultTtlMs);
     }
   };
 

@@ -25,8 +25,11 @@ const protoStates = {
   expired: InviteState.EXPIRED,
 } as const;
 
+const listStates = new Map((Object.entries(protoStates) as [ListState, InviteState][]).map(([name, state]) => [state, name]));
+
+/** The store's name for a state a List request filters on (validation has excluded UNSPECIFIED). */
 export function listStateOf(state: InviteState): ListState {
-  const found = (Object.keys(protoStates) as ListState[]).find((name) => protoStates[name] === state);
+  const found = listStates.get(state);
   if (!found) throw new Error(`no list state for ${state}`);
   return found;
 }

@@ -1,11 +1,12 @@
 import { safeErrorMessage, type Logger } from "../logger.js";
 import type { InviteStore } from "../store/store.js";
 
+const purgeIntervalMs = 60 * 60 * 1000;
+
 export interface RetentionOptions {
   store: InviteStore;
   /** Invites revoked, used up or expired longer ago than this are purged. */
   retentionMs: number;
-  intervalMs?: number;
   now?: () => Date;
   logger: Logger;
 }
@@ -15,7 +16,7 @@ export interface RetentionOptions {
  * (hourly by default). Expiry needs no job for correctness; this only keeps
  * the database small.
  */
-export async function startRetention({ store, retentionMs, intervalMs = 60 * 60 * 1000, now = () => new Date(), logger }: RetentionOptions) {
+export async function startRetention({ store, retentionMs, now = () => new Date(), logger }: RetentionOptions) {
   const purge = async () => {
     try {
       const purged = await store.purgeInvites(new Date(now().getTime() - retentionMs));
@@ -26,7 +27,7 @@ export async function startRetention({ store, retentionMs, intervalMs = 60 * 60 
   };
   await purge();
   let running = Promise.resolve();
-  const timer = setInterval(() => (running = purge()), intervalMs);
+  const timer = setInterval(() => (running = purge()), purgeIntervalMs);
   timer.unref();
   return {
     async stop() {

@@ -1,8 +1,6 @@
 import { ConnectError, createContextKey, type Interceptor } from "@connectrpc/connect";
 import { codeToString } from "@connectrpc/connect/protocol-connect";
-import { InvitesService } from "../../gen/invites/v1/invites_pb.js";
 import { errorReason } from "../errors.js";
-import { namespaceKey } from "../invites/namespace.js";
 
 /** What the interceptors learn about a call, for its one log line and its metrics. */
 export interface CallRecord {
@@ -16,7 +14,7 @@ export interface CallRecord {
 /** Set per request by the HTTP layer; absent for calls made another way (such as in-memory tests). */
 export const callRecordKey = createContextKey<CallRecord | undefined>(undefined, { description: "call record" });
 
-/** Outermost interceptor: notes the procedure, the outcome and the namespace. */
+/** Outermost interceptor: notes the procedure and the outcome (the access interceptor notes the namespace). */
 export function createCallRecordInterceptor(): Interceptor {
   return (next) => async (req) => {
     const record = req.contextValues.get(callRecordKey);
@@ -31,9 +29,6 @@ export function createCallRecordInterceptor(): Interceptor {
       record.code = codeToString(error.code);
       record.reason = errorReason(error);
       throw err;
-    } finally {
-      const namespace = req.contextValues.get(namespaceKey);
-      if (req.service.typeName === InvitesService.typeName) record.namespace = namespace;
     }
   };
 }

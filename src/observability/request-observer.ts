@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { Code } from "@connectrpc/connect";
 import { codeToString } from "@connectrpc/connect/protocol-connect";
+import { InvitesService } from "../../gen/invites/v1/invites_pb.js";
 import type { NodeRequest, NodeResponse } from "../http/node-types.js";
 import type { Logger } from "../logger.js";
 import type { CallRecord } from "./call-record.js";
@@ -22,6 +23,7 @@ export interface RequestObserver {
 }
 
 const requestIdPattern = /^[\w.:-]{1,128}$/;
+const apiPrefix = `${InvitesService.typeName}/`;
 
 /**
  * One log line and the request metrics per request. Only the path is
@@ -48,7 +50,7 @@ export function createRequestObserver(logger: Logger, metrics: Metrics): Request
           namespace: record.namespace,
         };
         // Probes and scrapes are many and dull: only the API's own calls log at info.
-        if (record.namespace !== undefined || protocol === "m3o") logger.info("request", fields);
+        if (protocol === "m3o" || procedure.startsWith(apiPrefix) || procedure.startsWith(`/${apiPrefix}`)) logger.info("request", fields);
         else logger.debug("request", fields);
         if (protocol === "http") return;
         metrics.requests.inc({ procedure, protocol, code });
@@ -67,26 +69,27 @@ export function createRequestObserver(logger: Logger, metrics: Metrics): Request
   };
 }
 
+const codesByHttpStatus: Record<number, Code> = {
+  400: Code.InvalidArgument,
+  401: Code.Unauthenticated,
+  403: Code.PermissionDenied,
+  404: Code.Unimplemented,
+  405: Code.Unimplemented,
+  408: Code.DeadlineExceeded,
+  413: Code.ResourceExhausted,
+  415: Code.Unimplemented,
+  429: Code.ResourceExhausted,
+  503: Code.Unavailable,
+  504: Code.DeadlineExceeded,
+};
+
 /**
- * The code of a request the interceptors never saw: from its HTTP status
- * (Connect's mapping); gRPC puts its code in trailers, which are not kept.
+ * The code of a request the interceptors never saw, from the HTTP status this
+ * server answered it with; gRPC puts its code in trailers, which are not kept.
  */
 function codeFromResponse(protocol: Protocol, status: number, finished: boolean): string {
   if (!finished) return codeToString(Code.Canceled);
   if (protocol === "grpc" || protocol === "grpc-web") return status === 200 ? codeToString(Code.Unknown) : codeToString(Code.Unimplemented);
-  const codes: Record<number, Code> = {
-    400: Code.InvalidArgument,
-    401: Code.Unauthenticated,
-    403: Code.PermissionDenied,
-    404: Code.Unimplemented,
-    405: Code.Unimplemented,
-    408: Code.DeadlineExceeded,
-    413: Code.ResourceExhausted,
-    415: Code.Unimplemented,
-    429: Code.ResourceExhausted,
-    503: Code.Unavailable,
-    504: Code.DeadlineExceeded,
-  };
   if (status < 300) return "ok";
-  return codeToString(codes[status] ?? Code.Unknown);
+  return codeToString(codesByHttpStatus[status] ?? Code.Unknown);
 }

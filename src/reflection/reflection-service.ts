@@ -1,14 +1,13 @@
 import { toBinary, type DescFile, type MessageInitShape } from "@bufbuild/protobuf";
 import { nestedTypes } from "@bufbuild/protobuf/reflect";
 import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
-import type { ServiceImpl } from "@connectrpc/connect";
+import { Code, type ServiceImpl } from "@connectrpc/connect";
 import * as v1 from "../../gen/grpc/reflection/v1/reflection_pb.js";
 import * as v1alpha from "../../gen/grpc/reflection/v1alpha/reflection_pb.js";
 
 type Request = v1.ServerReflectionRequest | v1alpha.ServerReflectionRequest;
 type Response = MessageInitShape<typeof v1.ServerReflectionResponseSchema>;
 
-const notFoundCode = 5;
 
 /**
  * gRPC server reflection (v1 and v1alpha) over the descriptors compiled into
@@ -73,7 +72,7 @@ function createReflector(roots: readonly DescFile[]) {
     const fileResponse = (file: DescFile | undefined, what: string): Response =>
       file
         ? { ...base, messageResponse: { case: "fileDescriptorResponse", value: { fileDescriptorProto: withDependencies(file, sent) } } }
-        : { ...base, messageResponse: { case: "errorResponse", value: { errorCode: notFoundCode, errorMessage: `${what} not found` } } };
+        : { ...base, messageResponse: { case: "errorResponse", value: { errorCode: Code.NotFound, errorMessage: `${what} not found` } } };
     switch (messageRequest.case) {
       case "listServices":
         return { ...base, messageResponse: { case: "listServicesResponse", value: { service: services.map((name) => ({ name })) } } };
@@ -92,7 +91,7 @@ function createReflector(roots: readonly DescFile[]) {
         return { ...base, messageResponse: { case: "allExtensionNumbersResponse", value: { baseTypeName: type, extensionNumber: numbers } } };
       }
       default:
-        return { ...base, messageResponse: { case: "errorResponse", value: { errorCode: 12, errorMessage: "unsupported request" } } };
+        return { ...base, messageResponse: { case: "errorResponse", value: { errorCode: Code.Unimplemented, errorMessage: "unsupported request" } } };
     }
   };
 }

@@ -67,7 +67,9 @@ describe("with API keys", () => {
 
   test("gRPC clients send the key as metadata", async () => {
     const grpc = createGrpcJsClient(new URL(server.url).host);
-    await expect(grpc.list({}, { authorization: `Bearer ${acmeKey}` })).resolves.toBeDefined();
+    const listed = await grpc.list({}, { authorization: `Bearer ${acmeKey}` });
+    expect(listed.invites.length).toBeGreaterThan(0);
+    expect(new Set(listed.invites.map((i) => i.groupId))).toEqual(new Set(["g", "shared"]));
     const err = (await grpc.list({}).catch((e: ServiceError) => e)) as ServiceError;
     expect(err.code).toBe(GrpcStatus.UNAUTHENTICATED);
     const denied = (await grpc.list({}, { authorization: `Bearer ${acmeKey}`, "micro-namespace": "globex" }).catch((e: ServiceError) => e)) as ServiceError;

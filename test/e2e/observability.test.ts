@@ -23,6 +23,8 @@ afterAll(() => server.close());
 const transports: [string, (baseUrl: string) => Transport][] = [
   ["connect", (baseUrl) => createConnectTransport({ baseUrl, httpVersion: "1.1" })],
   ["connect", (baseUrl) => createConnectTransport({ baseUrl, httpVersion: "1.1", useHttpGet: true })],
+  ["connect", (baseUrl) => createConnectTransport({ baseUrl, httpVersion: "2", useBinaryFormat: true })],
+  ["grpc-web", (baseUrl) => createGrpcWebTransport({ baseUrl, httpVersion: "2" })],
   ["grpc", (baseUrl) => createGrpcTransport({ baseUrl })],
   ["grpc-web", (baseUrl) => createGrpcWebTransport({ baseUrl, httpVersion: "1.1" })],
 ];
@@ -110,8 +112,8 @@ test("requests refused before any handler are logged too", async () => {
   await postJson(`${server.url}/v1/invites/Create`, "{not json", auth);
   const requests = logs().filter((l) => l.msg === "request");
   expect(requests).toEqual([
-    expect.objectContaining({ procedure: "/invites.v1.InvitesService/Create", protocol: "connect", code: "invalid_argument", http_status: 400 }),
-    expect.objectContaining({ procedure: "/v1/invites/Create", protocol: "m3o", code: "invalid_argument", http_status: 400 }),
+    expect.objectContaining({ level: "info", procedure: "/invites.v1.InvitesService/Create", protocol: "connect", code: "invalid_argument", http_status: 400 }),
+    expect.objectContaining({ level: "info", procedure: "/v1/invites/Create", protocol: "m3o", code: "invalid_argument", http_status: 400 }),
   ]);
 });
 

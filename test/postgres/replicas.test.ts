@@ -3,7 +3,7 @@ import { createServer, connect, type Server, type Socket } from "node:net";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { postJson } from "../support/http.js";
-import { killLeftoverServers, startServerProcess, type ServerProcess } from "../support/server-process.js";
+import { killLeftoverServers, runCli, startServerProcess, type ServerProcess } from "../support/server-process.js";
 import { createPostgresDatabase, postgresAdminUrl, type TestDatabase } from "../support/test-database.js";
 
 afterAll(() => killLeftoverServers());
@@ -144,6 +144,14 @@ describe("the migrate command", () => {
     await expect(call(server, "Create", { group_id: "g", email: "a@example.com" })).resolves.toMatchObject({ status: 200 });
     await server.stop();
     await database.remove();
+  });
+
+  test("a replica that cannot reach the database exits with one line, even without migrating", async () => {
+    const { code, stderr } = await runCli(["serve"], {
+      DATABASE_URL: "postgres://postgres@127.0.0.1:1/none", MIGRATE_ON_START: "false", DATABASE_CONNECT_TIMEOUT_MS: "500",
+    });
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/^invites: postgres: .*ECONNREFUSED.*\n$/);
   });
 
   test("says in one line when the database cannot be reached", async () => {

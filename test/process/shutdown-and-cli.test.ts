@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import * as http from "node:http";
 import * as http2 from "node:http2";
 import { join } from "node:path";
@@ -116,9 +117,15 @@ describe("the invites command", () => {
   });
 
   test("flags override the environment", async () => {
-    const server = await startServerProcess({ DATABASE_URL: "/nonexistent/env.db", PORT: "1" }, ["--database-url", join(dir.path, "flag.db"), "--port=0", "--log-level", "debug"]);
+    // The environment alone could not start: PORT=http is refused.
+    const server = await startServerProcess({ DATABASE_URL: join(dir.path, "env.db"), PORT: "http", LOG_LEVEL: "error" }, [
+      "--database-url", join(dir.path, "flag.db"), "--port=0", "--log-level", "debug",
+    ]);
     await expect(getOnNewConnection(`${server.url}/healthz`)).resolves.toBe(200);
     await expect(server.stop()).resolves.toBe(0);
+    expect(existsSync(join(dir.path, "flag.db"))).toBe(true);
+    expect(existsSync(join(dir.path, "env.db"))).toBe(false);
+    expect(server.logs()).toContain('"level":"debug"');
   });
 
   test("migrate prepares an SQLite file and exits", async () => {

@@ -10,7 +10,7 @@ import { openSqliteStore } from "../../src/store/sqlite/sqlite-store.js";
 
 const store = openSqliteStore({ filename: ":memory:" });
 afterAll(() => store.close());
-const transport = createRouterTransport(routes({ store, apiKeys: parseApiKeys(), logger: silentLogger, isServing: async () => true }));
+const transport = createRouterTransport(routes({ store, apiKeys: parseApiKeys(), logger: silentLogger, isServing: async () => true, defaultTtlMs: 7 * 24 * 3600_000 }));
 
 type Request = MessageInitShape<typeof v1.ServerReflectionRequestSchema>["messageRequest"];
 
@@ -68,7 +68,10 @@ test("v1alpha lists the same services", async () => {
   async function* input() {
     yield create(v1alpha.ServerReflectionRequestSchema, { messageRequest: { case: "listServices", value: "" } });
   }
-  for await (const res of client.serverReflectionInfo(input())) {
+  const responses = [];
+  for await (const res of client.serverReflectionInfo(input())) responses.push(res);
+  expect(responses).toHaveLength(1);
+  for (const res of responses) {
     expect(res.messageResponse.case).toBe("listServicesResponse");
     if (res.messageResponse.case === "listServicesResponse") {
       expect(res.messageResponse.value.service.map((s) => s.name)).toEqual([

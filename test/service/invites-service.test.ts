@@ -1,6 +1,8 @@
+import { create } from "@bufbuild/protobuf";
 import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { ErrorInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
+import { DeleteResponseSchema } from "../../gen/invites/v1/invites_pb.js";
 import { StoreUnavailableError, type InviteStore } from "../../src/store/store.js";
 import { openSqliteStore } from "../../src/store/sqlite/sqlite-store.js";
 import { createInMemoryService, type InMemoryService } from "../support/in-memory.js";
@@ -195,9 +197,9 @@ describe("InvitesService", () => {
   describe("Delete", () => {
     test("removes the invite; deleting an unknown id succeeds", async () => {
       const { invite } = await service.client.create({ groupId: "g", email: "a@example.com" });
-      await expect(service.client.delete({ id: invite!.id })).resolves.toBeDefined();
+      await expect(service.client.delete({ id: invite!.id })).resolves.toEqual(create(DeleteResponseSchema));
       await expect(failure(service.client.read({ id: invite!.id }))).resolves.toMatchObject({ code: Code.NotFound });
-      await expect(service.client.delete({ id: invite!.id })).resolves.toBeDefined();
+      await expect(service.client.delete({ id: invite!.id })).resolves.toEqual(create(DeleteResponseSchema));
     });
 
     test("needs a UUID", async () => {

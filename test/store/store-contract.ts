@@ -213,7 +213,6 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
         const results = await Promise.all(Array.from({ length: 50 }, (_, i) => accept(invite, `user-${i}`, later(), "")));
         expect(results.filter((r) => r.kind === "changed")).toHaveLength(10);
         await expect(store.findInviteById("ns1", invite.id)).resolves.toMatchObject({ useCount: 10, state: "accepted" });
-        await expect(store.listAcceptances("ns1", invite.id, 100)).resolves.toMatchObject({ items: expect.any(Array) });
         expect((await store.listAcceptances("ns1", invite.id, 100)).items).toHaveLength(10);
       });
 

@@ -16,7 +16,7 @@ export interface InMemoryService {
 export function createInMemoryService(options: { apiKeysText?: string; store?: InviteStore } = {}): InMemoryService {
   const store = options.store ?? openSqliteStore({ filename: ":memory:" });
   const transport = createRouterTransport(
-    routes({ store, apiKeys: parseApiKeys({ text: options.apiKeysText ?? "", source: "test keys" }), logger: silentLogger, isServing: async () => true }),
+    routes({ store, apiKeys: parseApiKeys({ text: options.apiKeysText ?? "", source: "test keys" }), logger: silentLogger, isServing: async () => true, defaultTtlMs: 7 * 24 * 3600_000 }),
     { router: { jsonOptions: { useProtoFieldName: true, ignoreUnknownFields: true } } },
   );
   return { client: createClient(InvitesService, transport), store, close: () => store.close() };

@@ -45,6 +45,7 @@ test.each([
   [{ MAX_BODY_BYTES: "1.5" }, "MAX_BODY_BYTES=1.5: must be a whole number from 1024 to 16777216"],
   [{ INVITES_API_KEYS: "no-namespace-0123456789" }, "INVITES_API_KEYS: entry 1 is not KEY:NAMESPACE"],
   [{ TLS_CERT_FILE: "/tmp/cert.pem" }, "TLS_CERT_FILE and TLS_KEY_FILE must be set together"],
+  [{ INVITES_API_KEYS: "a-key-0123456789abcdef:../etc" }, "INVITES_API_KEYS: entry 1 names an invalid namespace (1-64 of A-Za-z0-9._-, starting with a letter or digit)"],
 ])("refuses %j", (env, message) => {
   expect(() => loadConfig(env)).toThrow(new ConfigError(message));
 });

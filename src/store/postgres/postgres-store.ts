@@ -81,13 +81,13 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   });
   // An idle connection that breaks (say, the database restarts) must not crash the process.
   pool.on("error", () => undefined);
-  if (options.migrate ?? true) {
-    try {
-      await migratePostgres(pool);
-    } catch (err) {
-      await pool.end();
-      throw err;
-    }
+  // Either way the database must answer now, so a replica that cannot reach it says so at start-up.
+  try {
+    if (options.migrate ?? true) await migratePostgres(pool);
+    else await guard(() => pool.query("SELECT 1"));
+  } catch (err) {
+    await pool.end();
+    throw err;
   }
 
   const query = async <R extends pg.QueryResultRow>(text: string, values: unknown[], client: pg.Pool | pg.PoolClient = pool) =>
@@ -110,6 +110,8 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
 
   const findById = async (namespace: string, id: string, client?: pg.PoolClient) =>
     (await query<InviteRow>("SELECT * FROM invites WHERE namespace = $1 AND id = $2", [namespace, id], client)).rows[0];
+  const findByCode = async (namespace: string, code: string) =>
+    (await query<InviteRow>("SELECT * FROM invites WHERE namespace = $1 AND code = $2", [namespace, code])).rows[0];
 
   // A conditional change's row, or why there is none.
   const change = async (row: InviteRow | undefined, namespace: string, id: string): Promise<ChangeResult> => {
@@ -166,8 +168,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     },
 
     async findInviteByCode(namespace, code) {
-      const { rows } = await query<InviteRow>("SELECT * FROM invites WHERE namespace = $1 AND code = $2", [namespace, code]);
-      return optionalRow(rows[0]);
+      return optionalRow(await findByCode(namespace, code));
     },
 
     async listInvites(q: ListQuery) {
@@ -200,7 +201,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     },
 
     async acceptInvite({ namespace, code, userId, email, now }) {
-      const invite = (await query<InviteRow>("SELECT * FROM invites WHERE namespace = $1 AND code = $2", [namespace, code])).rows[0];
+      const invite = await findByCode(namespace, code);
       if (!invite) return { kind: "missing" };
       const outcome = await transaction(async (client) => {
         // The acceptance first: a second call for the same user waits here for the first to commit.
@@ -292,7 +293,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
 }
 
 /** Applies pending migrations once, however many replicas start together. */
-export async function migratePostgres(pool: pg.Pool): Promise<number> {
+async function migratePostgres(pool: pg.Pool): Promise<void> {
   const client = await guard(() => pool.connect());
   try {
     await client.query("SELECT pg_advisory_lock($1)", [migrationLock]);
@@ -305,7 +306,6 @@ export async function migratePostgres(pool: pg.Pool): Promise<number> {
       await client.query("INSERT INTO schema_migrations (version) VALUES ($1)", [version + 1]);
       await client.query("COMMIT");
     }
-    return postgresMigrations.length - current;
   } catch (err) {
     await client.query("ROLLBACK").catch(() => undefined);
     throw err;

@@ -16,6 +16,7 @@ import {
   type StoredState,
 } from "../store.js";
 import { pageOf } from "../page.js";
+import { createGroupCommit } from "./group-commit.js";
 import { sqliteMigrations } from "./migrations.js";
 
 export interface SqliteStoreOptions {
@@ -140,8 +141,9 @@ export function openSqliteStore(options: SqliteStoreOptions): InviteStore {
     return found;
   };
 
-  // IMMEDIATE transactions take the write lock first, so what they read
-  // cannot change under them, in this process or another.
+  // Writes run inside the group commit's IMMEDIATE transaction, which takes
+  // the write lock first, so what they read cannot change under them, in this
+  // process or another.
   const createTx = db.transaction((draft: InviteRecord) => {
     const row = toRow(draft);
     const created = { invite: draft, created: true };
@@ -163,6 +165,9 @@ export function openSqliteStore(options: SqliteStoreOptions): InviteStore {
     return { kind: "changed", invite: fromRow(used) };
   });
 
+  const commit = createGroupCommit(db);
+  const write = <T>(operation: () => T) => commit(operation).catch((err: unknown) => Promise.reject(storeError(err)));
+
   const change = (row: InviteRow | undefined, namespace: string, id: string): ChangeResult => {
     if (row) return { kind: "changed", invite: fromRow(row) };
     const current = selectById.get(namespace, id);
@@ -171,14 +176,12 @@ export function openSqliteStore(options: SqliteStoreOptions): InviteStore {
 
   return {
     async createInvite(draft) {
-      return guard(() => {
-        try {
-          return createTx.immediate(draft);
-        } catch (err) {
-          if (isUniqueViolation(err, "invites.code")) throw new DuplicateCodeError("invite code already taken");
-          throw err;
-        }
-      });
+      try {
+        return await commit(() => createTx(draft));
+      } catch (err) {
+        if (isUniqueViolation(err, "invites.code")) throw new DuplicateCodeError("invite code already taken");
+        throw storeError(err);
+      }
     },
     async findInviteById(namespace, id) {
       return guard(() => optionalRow(selectById.get(namespace, id)));
@@ -190,17 +193,17 @@ export function openSqliteStore(options: SqliteStoreOptions): InviteStore {
       return guard(() => listInvites(query));
     },
     async deleteInvite(namespace, id) {
-      return guard(() => remove.run(namespace, id).changes > 0);
+      return write(() => remove.run(namespace, id).changes > 0);
     },
     async acceptInvite(input) {
-      return guard(() => acceptTx.immediate({ ...input, now: input.now.getTime() }));
+      return write(() => acceptTx({ ...input, now: input.now.getTime() }));
     },
     async revokeInvite(namespace, id, now) {
-      return guard(() => change(revoke.get({ namespace, id, now: now.getTime() }), namespace, id));
+      return write(() => change(revoke.get({ namespace, id, now: now.getTime() }), namespace, id));
     },
     async renewInvite(input) {
-      return guard(() => {
-        try {
+      try {
+        return await commit(() => {
           const row = renew.get({
             namespace: input.namespace,
             id: input.id,
@@ -209,12 +212,12 @@ export function openSqliteStore(options: SqliteStoreOptions): InviteStore {
             now: input.now.getTime(),
           });
           return change(row, input.namespace, input.id);
-        } catch (err) {
-          if (isUniqueViolation(err, "invites.code")) throw new DuplicateCodeError("invite code already taken");
-          if (isUniqueViolation(err, "invites.namespace")) throw new PendingInviteExistsError("a pending invite for this email and group exists");
-          throw err;
-        }
-      });
+        });
+      } catch (err) {
+        if (isUniqueViolation(err, "invites.code")) throw new DuplicateCodeError("invite code already taken");
+        if (isUniqueViolation(err, "invites.namespace")) throw new PendingInviteExistsError("a pending invite for this email and group exists");
+        throw storeError(err);
+      }
     },
     async listAcceptances(namespace, inviteId, limit, after) {
       return guard(() => listAcceptances(namespace, inviteId, limit, after));
@@ -289,11 +292,16 @@ function guard<T>(operation: () => T): T {
   try {
     return operation();
   } catch (err) {
-    if (isSqliteError(err) && /^SQLITE_(BUSY|LOCKED|CANTOPEN|IOERR|FULL)/.test(err.code)) {
-      throw new StoreUnavailableError(`sqlite: ${err.code}`, { cause: err });
-    }
-    throw err;
+    throw storeError(err);
   }
+}
+
+/** SQLite's errors that mean "try again later" become StoreUnavailableError. */
+function storeError(err: unknown): unknown {
+  if (isSqliteError(err) && /^SQLITE_(BUSY|LOCKED|CANTOPEN|IOERR|FULL)/.test(err.code)) {
+    return new StoreUnavailableError(`sqlite: ${err.code}`, { cause: err });
+  }
+  return err;
 }
 
 // Duck-typed: better-sqlite3's errors may come from another realm (as under jest), failing instanceof.

@@ -1,0 +1,78 @@
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { createGroupCommit } from "../../src/store/sqlite/group-commit.js";
+import { openSqliteStore } from "../../src/store/sqlite/sqlite-store.js";
+import { DuplicateCodeError, StoreUnavailableError } from "../../src/store/store.js";
+import { makeTempDir } from "../support/temp-dir.js";
+import { draft } from "./store-contract.js";
+
+describe("sqlite group commit", () => {
+  let temp: ReturnType<typeof makeTempDir>;
+  beforeEach(() => (temp = makeTempDir()));
+  afterEach(() => temp.remove());
+
+  function openDatabase() {
+    const db = new Database(join(temp.path, "group.db"));
+    db.pragma("journal_mode = WAL");
+    db.pragma("wal_autocheckpoint = 0");
+    db.exec("CREATE TABLE t (n INTEGER PRIMARY KEY)");
+    return db;
+  }
+  const walFrames = (db: Database.Database) => (db.pragma("wal_checkpoint(PASSIVE)") as { log: number }[])[0].log;
+
+  test("writes queued in one turn share one commit", async () => {
+    const db = openDatabase();
+    const commit = createGroupCommit(db);
+    const insert = db.prepare("INSERT INTO t (n) VALUES (?)");
+    db.pragma("wal_checkpoint(TRUNCATE)");
+    const results = await Promise.all(Array.from({ length: 50 }, (_, n) => commit(() => insert.run(n).changes)));
+    expect(results).toEqual(Array(50).fill(1));
+    // One commit of the table's page(s), not 50 commits of at least one page each.
+    expect(walFrames(db)).toBeLessThan(5);
+    expect(db.prepare("SELECT count(*) FROM t").pluck().get()).toBe(50);
+    db.close();
+  });
+
+  test("a failing write rolls back alone; the rest of its group commits", async () => {
+    const db = openDatabase();
+    const commit = createGroupCommit(db);
+    const insert = db.prepare("INSERT INTO t (n) VALUES (?)");
+    // Inserts 100 then fails on the duplicate 1: its savepoint undoes 100 too.
+    const partial = db.transaction(() => {
+      insert.run(100);
+      insert.run(1);
+    });
+    const outcomes = await Promise.allSettled([commit(() => insert.run(1)), commit(partial), commit(() => insert.run(2))]);
+    expect(outcomes.map((o) => o.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+    expect((outcomes[1] as PromiseRejectedResult).reason).toMatchObject({ code: "SQLITE_CONSTRAINT_PRIMARYKEY" });
+    expect(db.prepare("SELECT n FROM t ORDER BY n").pluck().all()).toEqual([1, 2]);
+    db.close();
+  });
+
+  test("two creates racing for one code in a group: one is stored, the other hears DuplicateCodeError", async () => {
+    const store = openSqliteStore({ filename: join(temp.path, "invites.db") });
+    const first = draft();
+    const second = draft({ code: first.code });
+    const [a, b] = await Promise.allSettled([store.createInvite(first), store.createInvite(second)]);
+    expect(a.status).toBe("fulfilled");
+    expect(b.status === "rejected" && b.reason).toBeInstanceOf(DuplicateCodeError);
+    await expect(store.findInviteByCode(first.namespace, first.code)).resolves.toEqual(first);
+    await expect(store.findInviteById(second.namespace, second.id)).resolves.toBeUndefined();
+    await store.close();
+  });
+
+  test("a group that cannot take the write lock fails whole, and stores nothing", async () => {
+    const filename = join(temp.path, "invites.db");
+    const store = openSqliteStore({ filename, busyTimeoutMs: 50 });
+    const other = new Database(filename);
+    other.prepare("BEGIN IMMEDIATE").run();
+    const drafts = [draft(), draft(), draft()];
+    const outcomes = await Promise.allSettled(drafts.map((d) => store.createInvite(d)));
+    for (const outcome of outcomes) expect(outcome.status === "rejected" && outcome.reason).toBeInstanceOf(StoreUnavailableError);
+    other.prepare("ROLLBACK").run();
+    other.close();
+    for (const d of drafts) await expect(store.findInviteById(d.namespace, d.id)).resolves.toBeUndefined();
+    await expect(store.createInvite(drafts[0])).resolves.toMatchObject({ created: true });
+    await store.close();
+  });
+});

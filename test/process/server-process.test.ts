@@ -74,6 +74,19 @@ describe("start-up and shutdown", () => {
     await expect(server.stop("SIGTERM")).resolves.toBe(0);
     const lines = server.logs().trim().split("\n").map((line) => JSON.parse(line));
     expect(lines).toContainEqual(expect.objectContaining({ level: "info", msg: "shutting down", signal: "SIGTERM" }));
+    expect(lines).toContainEqual(expect.objectContaining({ msg: "request", procedure: "invites.v1.InvitesService/Create", protocol: "m3o" }));
+  });
+
+  test("a log reader that goes away does not stop the service", async () => {
+    const server = await startServerProcess({ DATABASE_URL: join(dir.path, "epipe.db") });
+    server.child.stderr!.destroy();
+    // Enough request lines to hit the closed pipe many times over.
+    for (let n = 0; n < 50; n++) {
+      const created = await postJson(`${server.url}/v1/invites/Create`, { group_id: "g", email: `u${n}@example.com` });
+      expect(created.status).toBe(200);
+    }
+    expect(server.child.exitCode).toBeNull();
+    await expect(server.stop("SIGTERM")).resolves.toBe(0);
   });
 
   test("SIGINT does the same", async () => {

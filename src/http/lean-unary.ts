@@ -17,6 +17,7 @@ import { parseTimeout as parseGrpcTimeout, setTrailerStatus } from "@connectrpc/
 import { callRecordKey, type CallRecord } from "../observability/call-record.js";
 import type { RequestObserver } from "../observability/request-observer.js";
 import { encodeGrpcMessage } from "./grpc-message.js";
+import { headersView } from "./headers-view.js";
 import { BodyTooLargeError, readBody } from "./read-body.js";
 import type { NodeRequest, NodeResponse } from "./node-types.js";
 
@@ -92,7 +93,7 @@ export function createLeanUnary(options: LeanUnaryOptions) {
     header: Headers,
     timeoutMs: number | undefined,
     record: CallRecord,
-    signal: AbortSignal,
+    cancel: LazyAbort,
   ): Promise<Answer> {
     const { method, url } = entry;
     const message = decode(method, wire, body);
@@ -101,14 +102,17 @@ export function createLeanUnary(options: LeanUnaryOptions) {
     const encode = (res: UnaryResponse) =>
       wire === "json" ? Buffer.from(toJsonString(method.output, res.message, jsonOptions)) : toBinary(method.output, res.message);
     const request = (ctx: HandlerContext) =>
-      ({ stream: false, service, method, requestMethod: "POST", url, signal: ctx.signal, header, contextValues, message, ctx }) as UnaryRequest;
+      ({
+        stream: false, service, method, requestMethod: "POST", url, header, contextValues, message, ctx,
+        get signal() { return ctx.signal; },
+      }) as UnaryRequest;
     if (timeoutMs === undefined) {
       // Most calls have no deadline: a plain context spares connect's timers and linked signals.
-      const ctx = plainContext(method, protocolName, url, signal, header, contextValues);
+      const ctx = plainContext(method, protocolName, url, cancel, header, contextValues);
       const res = await entry.call(request(ctx));
       return { body: encode(res), header: ctx.touchedHeader, trailer: ctx.touchedTrailer };
     }
-    const ctx = createHandlerContext({ service, method, protocolName, requestMethod: "POST", url, timeoutMs, requestSignal: signal, requestHeader: header, contextValues });
+    const ctx = createHandlerContext({ service, method, protocolName, requestMethod: "POST", url, timeoutMs, requestSignal: cancel.signal, requestHeader: header, contextValues });
     const deadline = new Promise<never>((_, reject) => ctx.signal.addEventListener("abort", () => reject(ConnectError.from(ctx.signal.reason)), { once: true }));
     try {
       const res = await Promise.race([entry.call(request(ctx)), deadline]);
@@ -119,10 +123,13 @@ export function createLeanUnary(options: LeanUnaryOptions) {
   }
 
   /** A HandlerContext whose response headers and trailers exist only once a handler touches them. */
-  function plainContext(method: DescMethodUnary, protocolName: string, url: string, signal: AbortSignal, requestHeader: Headers, values: ContextValues) {
+  function plainContext(method: DescMethodUnary, protocolName: string, url: string, cancel: LazyAbort, requestHeader: Headers, values: ContextValues) {
     const ctx = {
-      method, service, signal, protocolName, url, requestHeader, values,
+      method, service, protocolName, url, requestHeader, values,
       requestMethod: "POST",
+      get signal() {
+        return cancel.signal;
+      },
       timeoutMs: () => undefined,
       touchedHeader: undefined as Headers | undefined,
       touchedTrailer: undefined as Headers | undefined,
@@ -166,15 +173,6 @@ export function createLeanUnary(options: LeanUnaryOptions) {
     return parsed.timeoutMs;
   }
 
-  function toHeaders(headers: http2.IncomingHttpHeaders): Headers {
-    const out = new Headers();
-    for (const [name, value] of Object.entries(headers)) {
-      if (name[0] === ":" || value === undefined) continue;
-      out.set(name, Array.isArray(value) ? value.join(", ") : value);
-    }
-    return out;
-  }
-
   /** Reads the body, then answers through `reply`: the part both HTTP versions share. */
   function serve(
     source: Readable,
@@ -182,11 +180,11 @@ export function createLeanUnary(options: LeanUnaryOptions) {
     entry: Entry,
     wire: Wire,
     record: CallRecord,
-    signal: AbortSignal,
+    cancel: LazyAbort,
     reply: { answer(answer: Answer): void; error(error: ConnectError): void },
   ): void {
     readBody(source, maxBodyBytes, headers["content-length"])
-      .then((body) => run(entry, wire, body, toHeaders(headers), timeoutOf(wire, headers), record, signal))
+      .then((body) => run(entry, wire, body, headersView(headers), timeoutOf(wire, headers), record, cancel))
       .then(reply.answer, (err) => {
         const tooLarge = err instanceof BodyTooLargeError;
         reply.error(tooLarge ? new ConnectError(`message larger than ${maxBodyBytes} bytes`, Code.ResourceExhausted) : ConnectError.from(err));
@@ -204,12 +202,15 @@ export function createLeanUnary(options: LeanUnaryOptions) {
       const requestId = typeof headers["x-request-id"] === "string" ? headers["x-request-id"] : undefined;
       const observation = observe.begin(requestId, wire === "grpc" ? "grpc" : "connect", headers[":path"] ?? "");
       let status = 200;
-      stream.once("close", () => observation.end(status, !stream.aborted && stream.rstCode === 0, record));
+      const cancel = lazyAbort();
+      stream.once("close", () => {
+        const finished = !stream.aborted && stream.rstCode === 0;
+        if (!finished) cancel.abort();
+        observation.end(status, finished, record);
+      });
       stream.on("error", () => undefined);
-      const abort = new AbortController();
-      stream.once("aborted", () => abort.abort());
       const base = { "x-request-id": observation.requestId };
-      serve(stream, headers, entry, wire, record, abort.signal, {
+      serve(stream, headers, entry, wire, record, cancel, {
         answer(answer) {
           if (stream.destroyed) return;
           if (wire !== "grpc") {
@@ -248,11 +249,11 @@ export function createLeanUnary(options: LeanUnaryOptions) {
       const contentType = req.headers["content-type"];
       const wire = entry && wireOf(contentType, req.headers["content-encoding"]);
       if (!entry || !wire || wire === "grpc") return false;
-      const abort = new AbortController();
+      const cancel = lazyAbort();
       res.once("close", () => {
-        if (!res.writableFinished) abort.abort();
+        if (!res.writableFinished) cancel.abort();
       });
-      serve(req, req.headers, entry, wire, record, abort.signal, {
+      serve(req, req.headers, entry, wire, record, cancel, {
         answer(answer) {
           res.writeHead(200, { ...connectHeaders(answer), "content-type": contentType });
           res.end(answer.body);
@@ -269,6 +270,30 @@ export function createLeanUnary(options: LeanUnaryOptions) {
 }
 
 export type LeanUnary = ReturnType<typeof createLeanUnary>;
+
+interface LazyAbort {
+  readonly signal: AbortSignal;
+  abort(): void;
+}
+
+/** An abort signal made only when asked for: most calls never ask, and an AbortController is costly. */
+function lazyAbort(): LazyAbort {
+  let controller: AbortController | undefined;
+  let aborted = false;
+  return {
+    get signal() {
+      if (!controller) {
+        controller = new AbortController();
+        if (aborted) controller.abort();
+      }
+      return controller.signal;
+    },
+    abort() {
+      aborted = true;
+      controller?.abort();
+    },
+  };
+}
 
 function plain(headers: Headers | undefined): Record<string, string> {
   const out: Record<string, string> = {};

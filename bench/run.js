@@ -3,9 +3,11 @@
 // table and writes JSON to bench/results/. BENCH_SECONDS sets the measured
 // window per run (default 4), BENCH_ROUNDS the interleaved rounds (default 2),
 // BENCH_ONLY a pattern of case names to run alone (skipping the 1M phase).
+// After the peak rounds, each of the service's cases runs again at half of its
+// peak, at a fixed rate (bench/latency-probe.js), for its p50 and p99 latency.
 "use strict";
 const { execFileSync, spawn, spawnSync } = require("node:child_process");
-const { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync, readFileSync } = require("node:fs");
+const { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, statSync, writeFileSync, readFileSync } = require("node:fs");
 const { tmpdir } = require("node:os");
 const { join } = require("node:path");
 const { create, toBinary } = require("@bufbuild/protobuf");
@@ -70,26 +72,23 @@ function startProcess(argv, env = {}) {
 }
 
 async function startService(dbFile, port) {
-  // Production configuration: API keys, logs at info (to stderr), metrics, validation.
+  // Production configuration: API keys, logs at info, metrics, validation. The
+  // logs go to a file: a pipe that this process (blocked while a load
+  // generator runs) does not read would fill and throttle the service.
+  const logFile = `${dbFile}.log`;
+  const log = openSync(logFile, "w");
   const child = spawn(...onCore(0, [process.execPath, join(__dirname, "../dist/src/cli.js"), "serve"]), {
     env: { ...process.env, PORT: String(port), DATABASE_URL: dbFile, INVITES_API_KEYS: `${apiKey}:default`, HOST: "127.0.0.1", LOG_LEVEL: "info" },
-    stdio: ["ignore", "ignore", "pipe"],
+    stdio: ["ignore", "ignore", log],
   });
+  closeSync(log);
   children.push(child);
-  await new Promise((resolve, reject) => {
-    let err = "";
-    const onData = (c) => {
-      err += c;
-      if (err.includes('"msg":"listening"')) {
-        child.stderr.off("data", onData);
-        child.stderr.resume();
-        resolve();
-      }
-    };
-    child.stderr.on("data", onData);
-    child.once("exit", (code) => reject(new Error(`service exited ${code}: ${err}`)));
-  });
-  return child;
+  for (;;) {
+    const log = readFileSync(logFile, "utf8");
+    if (log.includes('"msg":"listening"')) return child;
+    if (child.exitCode !== null) throw new Error(`service exited ${child.exitCode}: ${log}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 const grpcFrame = (bytes) => {
@@ -115,6 +114,13 @@ function h2load(url, file, headers, extra = []) {
   return { rps, errors: failed + non2xx };
 }
 
+/** The service (or a floor) at a fixed rate, for latency: see latency-probe.js. */
+function probe(url, { http2 = false, headers, body, uniqueBody, rate }) {
+  const spec = { url, http2, headers, body: body && readFileSync(body).toString("base64"), uniqueBody, rate: Math.round(rate), seconds };
+  const [command, args] = onCore(1, [process.execPath, join(__dirname, "latency-probe.js"), JSON.stringify(spec)]);
+  return JSON.parse(execFileSync(command, args, { encoding: "utf8" }));
+}
+
 /** wrk: HTTP/1.1, 32 connections, a Lua script building each request. */
 function wrk(url, script) {
   const file = join(work, `wrk-${Math.random().toString(36).slice(2)}.lua`);
@@ -123,8 +129,11 @@ function wrk(url, script) {
   const out = execFileSync(command, args, { encoding: "utf8" });
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0);
   const errors = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
-  const p99 = /99%\s+([\d.]+\w+)/.exec(out)?.[1];
-  return { rps, errors, p99 };
+  const latency = (p) => {
+    const [, value, unit] = new RegExp(`${p}%\\s+([\\d.]+)(us|ms|s)`).exec(out) ?? [];
+    return value === undefined ? undefined : Math.round(Number(value) * { us: 0.001, ms: 1, s: 1000 }[unit] * 100) / 100;
+  };
+  return { rps, errors, p50: latency(50), p99: latency(99) };
 }
 
 const luaPost = (headers, bodyExpr) => `
@@ -167,22 +176,33 @@ async function main() {
   const listGrpc = bodyFile("list.grpc", grpcFrame(binary(pb.ListRequestSchema, { pageSize: 100 })));
   const readJson = `'{"code":"${code}"}'`;
 
+  const readJsonLua = luaPost(jsonHeaders, readJson);
+  const createBody = (group) => `{"group_id":"${group}","email":"n{n}@example.com"}`;
+  const createLua = luaPost(jsonHeaders, `'{"group_id":"bench","email":"new' .. math.random(1e9) .. '-' .. n .. '@example.com"}'`);
+  const createM3oLua = luaPost(jsonHeaders, `'{"group_id":"m3o","email":"m3o' .. math.random(1e9) .. '-' .. n .. '@example.com"}'`);
+  const acceptLua = luaPost(jsonHeaders, `'{"code":"${link.invite.code}","user_id":"u' .. math.random(1e9) .. '-' .. n .. '"}'`);
+  const readJsonFile = bodyFile("read.json", readJson.slice(1, -1));
+  const listJsonFile = bodyFile("list.json", '{"page_size":100}');
+  const grpcProbe = { http2: true, headers: { "content-type": "application/grpc", te: "trailers", authorization: `Bearer ${apiKey}` } };
+  const protoProbe = { http2: true, headers: { "content-type": "application/proto", "connect-protocol-version": "1", authorization: `Bearer ${apiKey}` } };
+  const jsonProbe = { headers: jsonHeaders };
+  // `paced(rate)` runs a case again at a fixed rate, for its latency at half load.
   const allCases = [
-    { name: "Read · gRPC · invites", run: () => h2load(svc("/invites.v1.InvitesService/Read"), readGrpc, grpcHeaders) },
+    { name: "Read · gRPC · invites", run: () => h2load(svc("/invites.v1.InvitesService/Read"), readGrpc, grpcHeaders), paced: (rate) => probe(svc("/invites.v1.InvitesService/Read"), { ...grpcProbe, body: readGrpc, rate }) },
     { name: "Read · gRPC · plain grpc-js + SQLite", run: () => h2load(`http://127.0.0.1:${ports.grpcJs}/invites.v1.InvitesService/Read`, readGrpc, grpcHeaders) },
     { name: "Read · gRPC · connect-node constant", run: () => h2load(`http://127.0.0.1:${ports.connectH2}/invites.v1.InvitesService/Read`, readGrpc, grpcHeaders) },
-    { name: "Read · gRPC · raw node:http2 floor", run: () => h2load(`http://127.0.0.1:${ports.rawHttp2}/`, readGrpc, grpcHeaders) },
-    { name: "Read · Connect h2c proto · invites", run: () => h2load(svc("/invites.v1.InvitesService/Read"), readProto, connectProto) },
+    { name: "Read · gRPC · raw node:http2 floor", run: () => h2load(`http://127.0.0.1:${ports.rawHttp2}/`, readGrpc, grpcHeaders), pacedLike: "Read · gRPC · invites", paced: (rate) => probe(`http://127.0.0.1:${ports.rawHttp2}/`, { ...grpcProbe, body: readGrpc, rate }) },
+    { name: "Read · Connect h2c proto · invites", run: () => h2load(svc("/invites.v1.InvitesService/Read"), readProto, connectProto), paced: (rate) => probe(svc("/invites.v1.InvitesService/Read"), { ...protoProbe, body: readProto, rate }) },
     { name: "Read · Connect h2c proto · connect-node constant", run: () => h2load(`http://127.0.0.1:${ports.connectH2}/invites.v1.InvitesService/Read`, readProto, connectProto) },
-    { name: "Read · Connect JSON HTTP/1.1 · invites", run: () => wrk(svc("/invites.v1.InvitesService/Read"), luaPost(jsonHeaders, readJson)) },
+    { name: "Read · Connect JSON HTTP/1.1 · invites", run: () => wrk(svc("/invites.v1.InvitesService/Read"), readJsonLua), paced: (rate) => probe(svc("/invites.v1.InvitesService/Read"), { ...jsonProbe, body: readJsonFile, rate }) },
     { name: "Read · Connect JSON HTTP/1.1 · connect-node constant", run: () => wrk(`http://127.0.0.1:${ports.connectH1}/invites.v1.InvitesService/Read`, luaPost({ "content-type": "application/json" }, readJson)) },
-    { name: "Read · JSON HTTP/1.1 · raw node:http floor", run: () => wrk(`http://127.0.0.1:${ports.rawHttp}/`, luaPost({ "content-type": "application/json" }, readJson)) },
-    { name: "Read · M3O · invites", run: () => wrk(svc("/v1/invites/Read"), luaPost(jsonHeaders, readJson)) },
-    { name: "List 100 · gRPC · invites", run: () => h2load(svc("/invites.v1.InvitesService/List"), listGrpc, grpcHeaders) },
-    { name: "List 100 · Connect JSON HTTP/1.1 · invites", run: () => wrk(svc("/invites.v1.InvitesService/List"), luaPost(jsonHeaders, `'{"page_size":100}'`)) },
-    { name: "Create · Connect JSON HTTP/1.1 · invites", run: () => wrk(svc("/invites.v1.InvitesService/Create"), luaPost(jsonHeaders, `'{"group_id":"bench","email":"new' .. math.random(1e9) .. '-' .. n .. '@example.com"}'`)) },
-    { name: "Create · M3O · invites", run: () => wrk(svc("/v1/invites/Create"), luaPost(jsonHeaders, `'{"group_id":"m3o","email":"m3o' .. math.random(1e9) .. '-' .. n .. '@example.com"}'`)) },
-    { name: "Accept · Connect JSON HTTP/1.1 · invites", run: () => wrk(svc("/invites.v1.InvitesService/Accept"), luaPost(jsonHeaders, `'{"code":"${link.invite.code}","user_id":"u' .. math.random(1e9) .. '-' .. n .. '"}'`)) },
+    { name: "Read · JSON HTTP/1.1 · raw node:http floor", run: () => wrk(`http://127.0.0.1:${ports.rawHttp}/`, luaPost({ "content-type": "application/json" }, readJson)), pacedLike: "Read · Connect JSON HTTP/1.1 · invites", paced: (rate) => probe(`http://127.0.0.1:${ports.rawHttp}/`, { ...jsonProbe, body: readJsonFile, rate }) },
+    { name: "Read · M3O · invites", run: () => wrk(svc("/v1/invites/Read"), readJsonLua), paced: (rate) => probe(svc("/v1/invites/Read"), { ...jsonProbe, body: readJsonFile, rate }) },
+    { name: "List 100 · gRPC · invites", run: () => h2load(svc("/invites.v1.InvitesService/List"), listGrpc, grpcHeaders), paced: (rate) => probe(svc("/invites.v1.InvitesService/List"), { ...grpcProbe, body: listGrpc, rate }) },
+    { name: "List 100 · Connect JSON HTTP/1.1 · invites", run: () => wrk(svc("/invites.v1.InvitesService/List"), luaPost(jsonHeaders, `'{"page_size":100}'`)), paced: (rate) => probe(svc("/invites.v1.InvitesService/List"), { ...jsonProbe, body: listJsonFile, rate }) },
+    { name: "Create · Connect JSON HTTP/1.1 · invites", run: () => wrk(svc("/invites.v1.InvitesService/Create"), createLua), paced: (rate) => probe(svc("/invites.v1.InvitesService/Create"), { ...jsonProbe, uniqueBody: createBody("bench-paced"), rate }) },
+    { name: "Create · M3O · invites", run: () => wrk(svc("/v1/invites/Create"), createM3oLua), paced: (rate) => probe(svc("/v1/invites/Create"), { ...jsonProbe, uniqueBody: createBody("m3o-paced"), rate }) },
+    { name: "Accept · Connect JSON HTTP/1.1 · invites", run: () => wrk(svc("/invites.v1.InvitesService/Accept"), acceptLua), paced: (rate) => probe(svc("/invites.v1.InvitesService/Accept"), { ...jsonProbe, uniqueBody: `{"code":"${link.invite.code}","user_id":"paced-{n}"}`, rate }) },
   ];
 
   const cases = allCases.filter((c) => !only || only.test(c.name));
@@ -200,11 +220,24 @@ async function main() {
     return values.length % 2 ? values[Math.floor(mid)] : (values[mid - 1] + values[mid]) / 2;
   };
 
-  for (const child of children.splice(0)) child.kill("SIGKILL");
   const figures = Object.fromEntries(cases.map((c) => [c.name, Math.round(median(c.name))]));
+  // Each service case at half its own peak; each floor at the rate of the service case it stands beside,
+  // which shows what the machine and the probe add by themselves.
+  const latency = {};
+  for (const c of cases.filter((c) => c.paced && (!c.pacedLike || figures[c.pacedLike]))) {
+    const r = c.paced(figures[c.pacedLike ?? c.name] / 2);
+    latency[c.name] = { rate: Math.round(r.rps), p50: r.p50, p99: r.p99, errors: r.errors };
+    console.log(`fixed rate  ${c.name.padEnd(46)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms${r.errors ? `  (${r.errors} errors)` : ""}`);
+  }
+  for (const child of children.splice(0)) child.kill("SIGKILL");
+  const printLatency = () => {
+    console.log("\n| at a fixed rate: half of the case's peak (floors: half of the service's) | req/s | p50 ms | p99 ms |\n|---|---|---|---|");
+    for (const [name, l] of Object.entries(latency)) console.log(`| ${name} | ${l.rate} | ${l.p50} | ${l.p99} |`);
+  };
   if (only) {
     console.log(`\n| case | req/s (median of ${rounds}) |\n|---|---|`);
     for (const [name, value] of Object.entries(figures)) console.log(`| ${name} | ${value} |`);
+    printLatency();
     return;
   }
 
@@ -232,21 +265,23 @@ async function main() {
     ["Accept ≥ 0.5× Read (Connect JSON HTTP/1.1)", ratio("Accept · Connect JSON HTTP/1.1 · invites", "Read · Connect JSON HTTP/1.1 · invites"), 0.5],
     ["Read at 1M within 1.2× of 100k (gRPC)", figures["Read · gRPC · invites"] / med(scale["Read · gRPC · 1M"]), 1.2, "≤"],
     ["List at 1M within 1.2× of 100k (gRPC)", figures["List 100 · gRPC · invites"] / med(scale["List 100 · gRPC · 1M"]), 1.2, "≤"],
+    ["p99 under 5 ms at half of each case's peak (the worst case, ms)", Math.max(...Object.entries(latency).filter(([name]) => name.endsWith("· invites")).map(([, l]) => l.p99)), 5, "<"],
   ];
   console.log(`\n| case | req/s (median of ${rounds}) |\n|---|---|`);
   for (const [name, value] of Object.entries(figures)) console.log(`| ${name} | ${value} |`);
   for (const [name, runs] of Object.entries(scale)) console.log(`| ${name} | ${Math.round(med(runs))} |`);
+  printLatency();
   console.log(`\nAt 1,000,000 invites: database ${(dbBytes / 2 ** 20).toFixed(0)} MiB, server RSS ${(rssKb / 1024).toFixed(0)} MiB`);
   console.log("\n| target | measured | met |\n|---|---|---|");
   for (const [name, value, bound, op] of targets) {
-    const met = op === "≤" ? value <= bound : value >= bound;
-    console.log(`| ${name} | ${value.toFixed(2)}× | ${met ? "yes" : "no"} |`);
+    const met = op === "≤" ? value <= bound : op === "<" ? value < bound : value >= bound;
+    console.log(`| ${name} | ${value.toFixed(2)}${op === "<" ? " ms" : "×"} | ${met ? "yes" : "no"} |`);
   }
 
   const resultsDir = join(__dirname, "results");
   mkdirSync(resultsDir, { recursive: true });
   const file = join(resultsDir, `bench-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
-  writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), seconds, rounds, pinning, results, scale, figures, dbBytes, rssKb, targets }, null, 2));
+  writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), seconds, rounds, pinning, results, latency, scale, figures, dbBytes, rssKb, targets }, null, 2));
   console.log(`\nwritten ${file}`);
 }
 

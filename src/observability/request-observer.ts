@@ -64,7 +64,9 @@ export function createRequestObserver(logger: Logger, metrics: Metrics): Request
       const sent = req.headers["x-request-id"];
       const observation = begin(typeof sent === "string" ? sent : undefined, protocol, req.url ?? "");
       res.setHeader("x-request-id", observation.requestId);
-      res.once("close", () => observation.end(res.statusCode, res.writableFinished, record));
+      // An HTTP/2 response can finish writing and still be reset by the client (connect-node answers a cancel).
+      const reset = () => "stream" in res && res.stream.rstCode !== 0;
+      res.once("close", () => observation.end(res.statusCode, res.writableFinished && !reset(), record));
     },
   };
 }

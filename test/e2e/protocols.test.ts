@@ -3,6 +3,7 @@ import { compressionGzip, createConnectTransport, createGrpcTransport, createGrp
 import { status as GrpcStatus, type ServiceError } from "@grpc/grpc-js";
 import { ErrorInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
 import { InvitesService } from "../../gen/invites/v1/invites_pb.js";
+import { createLogger } from "../../src/logger.js";
 import { openSqliteStore } from "../../src/store/sqlite/sqlite-store.js";
 import type { InviteStore } from "../../src/store/store.js";
 import { createGrpcJsClient } from "../support/grpc-js-client.js";
@@ -12,6 +13,8 @@ let server: TestServer;
 // The same service on a store that takes its time, for deadlines.
 let slowServer: TestServer;
 const storeDelayMs = 600;
+// The slow server's request lines, to see how calls a client gave up on ended.
+const slowLines: { request_id?: string; code?: string; procedure?: string }[] = [];
 beforeAll(async () => {
   server = await startTestServer();
   const store = openSqliteStore({ filename: ":memory:" });
@@ -19,7 +22,8 @@ beforeAll(async () => {
     await new Promise((resolve) => setTimeout(resolve, storeDelayMs));
     return store.listInvites(query);
   };
-  slowServer = await startTestServer({}, { store: { ...store, listInvites } });
+  const logger = createLogger("debug", { write: (line: string) => slowLines.push(JSON.parse(line)) });
+  slowServer = await startTestServer({}, { store: { ...store, listInvites }, logger });
 });
 afterAll(async () => {
   await server.close();
@@ -71,6 +75,19 @@ describe.each(transports)("connect-node client, %s", (name, makeTransport) => {
     // Not a speed measurement: the answer must not wait for the slow store.
     expect(Date.now() - started).toBeLessThan(storeDelayMs);
     await expect(slowClient.list({}, { timeoutMs: 5000 })).resolves.toBeTruthy();
+  });
+
+  test("a call the client gives up on ends as canceled", async () => {
+    const slowClient = createClient(InvitesService, makeTransport(slowServer.url));
+    const requestId = `cancel-${name.replace(/\W+/g, "-")}`;
+    const abort = new AbortController();
+    setTimeout(() => abort.abort(), 100);
+    const err = await slowClient.list({}, { signal: abort.signal, headers: { "x-request-id": requestId } }).catch((e: unknown) => ConnectError.from(e));
+    expect((err as ConnectError).code).toBe(Code.Canceled);
+    for (let waited = 0; waited < 3000 && !slowLines.some((l) => l.request_id === requestId); waited += 50) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(slowLines.find((l) => l.request_id === requestId)).toMatchObject({ code: "canceled", procedure: "invites.v1.InvitesService/List" });
   });
 });
 

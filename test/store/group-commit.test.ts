@@ -33,6 +33,18 @@ describe("sqlite group commit", () => {
     db.close();
   });
 
+  test("a group is at most maxGroupSize writes; the rest commit in the next", async () => {
+    const db = openDatabase();
+    const commit = createGroupCommit(db, 10);
+    const insert = db.prepare("INSERT INTO t (n) VALUES (?)");
+    db.pragma("wal_checkpoint(TRUNCATE)");
+    await Promise.all(Array.from({ length: 50 }, (_, n) => commit(() => insert.run(n))));
+    // Five commits of at least one page each.
+    expect(walFrames(db)).toBeGreaterThanOrEqual(5);
+    expect(db.prepare("SELECT count(*) FROM t").pluck().get()).toBe(50);
+    db.close();
+  });
+
   test("a failing write rolls back alone; the rest of its group commits", async () => {
     const db = openDatabase();
     const commit = createGroupCommit(db);

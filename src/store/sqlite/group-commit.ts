@@ -18,7 +18,7 @@ export type GroupCommit = <T>(write: () => T) => Promise<T>;
  * savepoint only; a failure that ends the transaction fails the whole group,
  * and no caller hears of success before the commit.
  */
-export function createGroupCommit(db: Database.Database): GroupCommit {
+export function createGroupCommit(db: Database.Database, maxGroupSize = 128): GroupCommit {
   let queue: Queued[] = [];
 
   const runGroup = db.transaction((group: Queued[]) => {
@@ -33,9 +33,10 @@ export function createGroupCommit(db: Database.Database): GroupCommit {
     }
   });
 
+  // A group runs without yielding, so its size bounds how long other calls wait for the event loop.
   const flush = () => {
-    const group = queue;
-    queue = [];
+    const group = queue.splice(0, maxGroupSize);
+    if (queue.length > 0) setImmediate(flush);
     try {
       runGroup.immediate(group);
     } catch (error) {

@@ -61,6 +61,26 @@ describe("sqlite group commit", () => {
     db.close();
   });
 
+  test("reads queued in one turn share one read transaction, and so one snapshot", async () => {
+    const db = openDatabase();
+    const other = new Database(join(temp.path, "group.db"));
+    const read = createGroupCommit(db, 128, "deferred");
+    const count = db.prepare("SELECT count(*) FROM t").pluck();
+    const [first, second] = await Promise.all([
+      read(() => {
+        const seen = count.get();
+        // Committed by another connection between the group's two reads.
+        other.prepare("INSERT INTO t (n) VALUES (1)").run();
+        return seen;
+      }),
+      read(() => count.get()),
+    ]);
+    expect([first, second]).toEqual([0, 0]);
+    await expect(read(() => count.get())).resolves.toBe(1);
+    other.close();
+    db.close();
+  });
+
   test("two creates racing for one code in a group: one is stored, the other hears DuplicateCodeError", async () => {
     const store = openSqliteStore({ filename: join(temp.path, "invites.db") });
     const first = draft();

@@ -1,31 +1,37 @@
 import type Database from "better-sqlite3";
 
 interface Queued {
-  write: () => unknown;
+  operation: () => unknown;
   resolve: (value: unknown) => void;
   reject: (reason: unknown) => void;
   outcome?: { ok: true; value: unknown } | { ok: false; error: unknown };
 }
 
-export type GroupCommit = <T>(write: () => T) => Promise<T>;
+export type GroupCommit = <T>(operation: () => T) => Promise<T>;
 
 /**
- * Runs the writes queued in one turn of the event loop in a single IMMEDIATE
- * transaction, each in its own savepoint. A commit writes every page it
- * changed to the WAL, and most pages (the table's last leaf, time-ordered
+ * Runs the operations queued in one turn of the event loop in a single
+ * transaction, each in its own savepoint when it opens one.
+ *
+ * For writes (`immediate`, the default): a commit writes every page it
+ * changed to the WAL, and many pages (the table's last leaf, time-ordered
  * indexes) are shared, so under concurrent writes one commit per group costs
  * a fraction of one per write. A write that fails rolls back its own
  * savepoint only; a failure that ends the transaction fails the whole group,
  * and no caller hears of success before the commit.
+ *
+ * For reads (`deferred`): in WAL mode each transaction takes a read lock
+ * through the shared-memory index, which costs more than an indexed point
+ * read; a group pays it once and reads one consistent snapshot.
  */
-export function createGroupCommit(db: Database.Database, maxGroupSize = 128): GroupCommit {
+export function createGroupCommit(db: Database.Database, maxGroupSize = 128, lock: "immediate" | "deferred" = "immediate"): GroupCommit {
   let queue: Queued[] = [];
 
   const runGroup = db.transaction((group: Queued[]) => {
     for (const item of group) {
       try {
-        // Nested in this transaction, each write's own db.transaction() is a savepoint.
-        item.outcome = { ok: true, value: item.write() };
+        // Nested in this transaction, an operation's own db.transaction() is a savepoint.
+        item.outcome = { ok: true, value: item.operation() };
       } catch (error) {
         if (!db.inTransaction) throw error;
         item.outcome = { ok: false, error };
@@ -38,7 +44,7 @@ export function createGroupCommit(db: Database.Database, maxGroupSize = 128): Gr
     const group = queue.splice(0, maxGroupSize);
     if (queue.length > 0) setImmediate(flush);
     try {
-      runGroup.immediate(group);
+      runGroup[lock](group);
     } catch (error) {
       for (const item of group) item.reject(error);
       return;
@@ -49,9 +55,9 @@ export function createGroupCommit(db: Database.Database, maxGroupSize = 128): Gr
     }
   };
 
-  return <T>(write: () => T) =>
+  return <T>(operation: () => T) =>
     new Promise<T>((resolve, reject) => {
       if (queue.length === 0) setImmediate(flush);
-      queue.push({ write, resolve: resolve as (value: unknown) => void, reject });
+      queue.push({ operation, resolve: resolve as (value: unknown) => void, reject });
     });
 }

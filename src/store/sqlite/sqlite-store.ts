@@ -165,8 +165,11 @@ export function openSqliteStore(options: SqliteStoreOptions): InviteStore {
     return { kind: "changed", invite: fromRow(used) };
   });
 
+  // Reads are grouped too: in WAL mode, starting a read transaction costs more than a point read itself.
   const commit = createGroupCommit(db);
+  const readTogether = createGroupCommit(db, 128, "deferred");
   const write = <T>(operation: () => T) => commit(operation).catch((err: unknown) => Promise.reject(storeError(err)));
+  const read = <T>(operation: () => T) => readTogether(operation).catch((err: unknown) => Promise.reject(storeError(err)));
 
   const change = (row: InviteRow | undefined, namespace: string, id: string): ChangeResult => {
     if (row) return { kind: "changed", invite: fromRow(row) };
@@ -184,13 +187,13 @@ export function openSqliteStore(options: SqliteStoreOptions): InviteStore {
       }
     },
     async findInviteById(namespace, id) {
-      return guard(() => optionalRow(selectById.get(namespace, id)));
+      return read(() => optionalRow(selectById.get(namespace, id)));
     },
     async findInviteByCode(namespace, code) {
-      return guard(() => optionalRow(selectByCode.get(namespace, code)));
+      return read(() => optionalRow(selectByCode.get(namespace, code)));
     },
     async listInvites(query) {
-      return guard(() => listInvites(query));
+      return read(() => listInvites(query));
     },
     async deleteInvite(namespace, id) {
       return write(() => remove.run(namespace, id).changes > 0);
@@ -220,7 +223,7 @@ export function openSqliteStore(options: SqliteStoreOptions): InviteStore {
       }
     },
     async listAcceptances(namespace, inviteId, limit, after) {
-      return guard(() => listAcceptances(namespace, inviteId, limit, after));
+      return read(() => listAcceptances(namespace, inviteId, limit, after));
     },
     async purgeInvites(cutoff) {
       return guard(() => purge.run({ cutoff: cutoff.getTime() }).changes);

@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import { create } from "@bufbuild/protobuf";
 import { timestampDate, timestampFromDate, type Duration, type Timestamp } from "@bufbuild/protobuf/wkt";
 import { Code, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
@@ -6,6 +5,7 @@ import { AcceptanceSchema, InviteSchema, type Invite, type InvitesService } from
 import { Reason, notFound, rpcError } from "../errors.js";
 import { DuplicateCodeError, PendingInviteExistsError, type AcceptanceRecord, type InviteRecord, type InviteStore } from "../store/store.js";
 import { normalizeEmail } from "./email.js";
+import { newInviteId } from "./invite-id.js";
 import { generateInviteCode, normalizeInviteCode } from "./invite-code.js";
 import { LifecycleReason, acceptRefusal, changeRefusal, effectiveState, listStateOf } from "./lifecycle.js";
 import { namespaceKey } from "./namespace.js";
@@ -67,7 +67,7 @@ export function createInvitesService(options: InvitesServiceOptions): ServiceImp
     async create(req, ctx) {
       const at = now();
       const draft: Omit<InviteRecord, "code"> = {
-        id: randomUUID(),
+        id: newInviteId(at.getTime()),
         namespace: namespaceOf(ctx),
         groupId: req.groupId,
         email: normalizeEmail(req.email),

@@ -24,10 +24,10 @@ describe("InvitesService", () => {
   afterEach(() => service.close());
 
   describe("Create", () => {
-    test("returns an invite with a UUID, a 12-character code, and the normalised email", async () => {
+    test("returns an invite with a UUIDv7 id, a 12-character code, and the normalised email", async () => {
       const before = Date.now();
       const { invite } = await service.client.create({ groupId: "mygroup", email: "  John@Doe.COM " });
-      expect(invite?.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      expect(invite?.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
       expect(invite?.code).toMatch(/^[0-9A-HJKMNP-TV-Z]{12}$/);
       expect(invite?.email).toBe("john@doe.com");
       expect(invite?.groupId).toBe("mygroup");

@@ -22,7 +22,7 @@ export const file_invites_v1_invites: GenFile = /*@__PURE__*/
  */
 export type Invite = Message<"invites.v1.Invite"> & {
   /**
-   * Random UUID assigned by the server.
+   * Assigned by the server: a UUIDv7, so ids sort by creation time.
    *
    * @generated from field: string id = 1;
    */

@@ -95,16 +95,18 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
 
   const transaction = async <T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> => {
     const client = await guard(() => pool.connect());
+    let reusable = true;
     try {
       await query("BEGIN", [], client);
       const result = await work(client);
       await query("COMMIT", [], client);
       return result;
     } catch (err) {
-      await client.query("ROLLBACK").catch(() => undefined);
+      reusable = await client.query("ROLLBACK").then(() => true, () => false);
       throw err;
     } finally {
-      client.release();
+      // A connection that cannot even roll back is broken: the pool drops it instead of lending it again.
+      client.release(!reusable);
     }
   };
 

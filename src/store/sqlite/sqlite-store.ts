@@ -179,12 +179,7 @@ export function openSqliteStore(options: SqliteStoreOptions): InviteStore {
 
   return {
     async createInvite(draft) {
-      try {
-        return await commit(() => createTx(draft));
-      } catch (err) {
-        if (isUniqueViolation(err, "invites.code")) throw new DuplicateCodeError("invite code already taken");
-        throw storeError(err);
-      }
+      return write(() => createTx(draft));
     },
     async findInviteById(namespace, id) {
       return read(() => optionalRow(selectById.get(namespace, id)));
@@ -205,22 +200,16 @@ export function openSqliteStore(options: SqliteStoreOptions): InviteStore {
       return write(() => change(revoke.get({ namespace, id, now: now.getTime() }), namespace, id));
     },
     async renewInvite(input) {
-      try {
-        return await commit(() => {
-          const row = renew.get({
-            namespace: input.namespace,
-            id: input.id,
-            expire_time: input.expireTime?.getTime() ?? null,
-            code: input.code ?? null,
-            now: input.now.getTime(),
-          });
-          return change(row, input.namespace, input.id);
+      return write(() => {
+        const row = renew.get({
+          namespace: input.namespace,
+          id: input.id,
+          expire_time: input.expireTime?.getTime() ?? null,
+          code: input.code ?? null,
+          now: input.now.getTime(),
         });
-      } catch (err) {
-        if (isUniqueViolation(err, "invites.code")) throw new DuplicateCodeError("invite code already taken");
-        if (isUniqueViolation(err, "invites.namespace")) throw new PendingInviteExistsError("a pending invite for this email and group exists");
-        throw storeError(err);
-      }
+        return change(row, input.namespace, input.id);
+      });
     },
     async listAcceptances(namespace, inviteId, limit, after) {
       return read(() => listAcceptances(namespace, inviteId, limit, after));
@@ -299,8 +288,14 @@ function guard<T>(operation: () => T): T {
   }
 }
 
-/** SQLite's errors that mean "try again later" become StoreUnavailableError. */
+/**
+ * SQLite's errors in the store's terms: a clash on the code or on the one
+ * pending invite per email and group becomes its typed error, and errors that
+ * mean "try again later" become StoreUnavailableError.
+ */
 function storeError(err: unknown): unknown {
+  if (isUniqueViolation(err, "invites.code")) return new DuplicateCodeError("invite code already taken");
+  if (isUniqueViolation(err, "invites.namespace")) return new PendingInviteExistsError("a pending invite for this email and group exists");
   if (isSqliteError(err) && /^SQLITE_(BUSY|LOCKED|CANTOPEN|IOERR|FULL)/.test(err.code)) {
     return new StoreUnavailableError(`sqlite: ${err.code}`, { cause: err });
   }

@@ -1,7 +1,7 @@
 import { create } from "@bufbuild/protobuf";
-import { timestampDate, timestampFromDate, type Duration, type Timestamp } from "@bufbuild/protobuf/wkt";
+import { durationMs, timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code, type HandlerContext, type ServiceImpl } from "@connectrpc/connect";
-import { AcceptanceSchema, InviteSchema, type Invite, type InvitesService } from "../../gen/invites/v1/invites_pb.js";
+import { AcceptanceSchema, InviteSchema, type CreateRequest, type Invite, type InvitesService, type RenewRequest } from "../../gen/invites/v1/invites_pb.js";
 import { Reason, notFound, rpcError } from "../errors.js";
 import { DuplicateCodeError, PendingInviteExistsError, type AcceptanceRecord, type InviteRecord, type InviteStore } from "../store/store.js";
 import { normalizeEmail } from "./email.js";
@@ -24,12 +24,8 @@ export interface InvitesServiceOptions {
   defaultTtlMs: number;
 }
 
-/** The `expiration` oneof of CreateRequest and RenewRequest. */
-type Expiration =
-  | { case: "ttl"; value: Duration }
-  | { case: "expireTime"; value: Timestamp }
-  | { case: "neverExpires"; value: boolean }
-  | { case: undefined; value?: undefined };
+/** The `expiration` oneof, which CreateRequest and RenewRequest share. */
+type Expiration = CreateRequest["expiration"] | RenewRequest["expiration"];
 
 /**
  * The handlers of invites.v1.InvitesService. Requests arrive validated (by
@@ -42,7 +38,7 @@ export function createInvitesService(options: InvitesServiceOptions): ServiceImp
   const expiryFrom = (expiration: Expiration, at: Date): Date | undefined => {
     switch (expiration.case) {
       case "ttl":
-        return new Date(at.getTime() + Number(expiration.value.seconds) * 1000 + Math.floor(expiration.value.nanos / 1e6));
+        return new Date(at.getTime() + durationMs(expiration.value));
       case "expireTime":
         return timestampDate(expiration.value);
       case "neverExpires":

@@ -53,8 +53,10 @@ export function createRequestObserver(logger: Logger, metrics: Metrics): Request
         if (protocol === "m3o" || procedure.startsWith(apiPrefix) || procedure.startsWith(`/${apiPrefix}`)) logger.info("request", fields);
         else logger.debug("request", fields);
         if (protocol === "http") return;
-        metrics.requests.inc({ procedure, protocol, code });
-        metrics.requestDuration.observe({ procedure, protocol }, seconds);
+        // Labels must stay few: an M3O path the service never reached may name any method.
+        const label = record.procedure ?? (protocol === "m3o" ? "m3o" : procedure.replace(/^\//, ""));
+        metrics.requests.inc({ procedure: label, protocol, code });
+        metrics.requestDuration.observe({ procedure: label, protocol }, seconds);
       },
     };
   };

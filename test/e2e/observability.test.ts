@@ -141,4 +141,16 @@ describe("operator endpoints", () => {
     expect(text).toMatch(/process_resident_memory_bytes \d+/);
     expect(text).not.toContain(apiKey);
   });
+
+  test("metric labels stay few: M3O paths the service never reached share one, routes keep one spelling", async () => {
+    for (const name of ["Nope", "nopeAgain", "NOPEX"]) {
+      expect((await fetch(`${server.url}/v1/invites/${name}`, { method: "POST", body: "{}" })).status).toBe(404);
+    }
+    const malformed = await fetch(`${server.url}/invites.v1.InvitesService/Create`, { method: "POST", headers: { "content-type": "application/json" }, body: "{not json" });
+    expect(malformed.status).toBe(400);
+    const text = await (await fetch(`${server.url}/metrics`)).text();
+    expect(text).not.toMatch(/procedure="[^"]*nope/i);
+    expect(text).toMatch(/invites_requests_total\{procedure="m3o",protocol="m3o",code="unimplemented"\} [3-9]/);
+    expect(text).not.toMatch(/procedure="\//);
+  });
 });

@@ -6,6 +6,7 @@ import { DeleteResponseSchema } from "../../gen/invites/v1/invites_pb.js";
 import { StoreUnavailableError, type InviteStore } from "../../src/store/store.js";
 import { openSqliteStore } from "../../src/store/sqlite/sqlite-store.js";
 import { createInMemoryService, type InMemoryService } from "../support/in-memory.js";
+import { draft } from "../store/store-contract.js";
 
 /** The rejection of a call, with its code, message and ErrorInfo reason. */
 async function failure(call: Promise<unknown>) {
@@ -87,6 +88,11 @@ describe("InvitesService", () => {
       await expect(service.client.read({ code: typed })).resolves.toMatchObject({ invite: { id: invite!.id } });
       const withLookAlikes = code.replace(/1/g, "l").replace(/0/g, "O");
       await expect(service.client.read({ code: withLookAlikes })).resolves.toMatchObject({ invite: { id: invite!.id } });
+      // A random code may hold no 0 or 1 at all: a fixed one that holds both.
+      const fixed = draft({ namespace: "default", code: "0123456789AB" });
+      await service.store.createInvite(fixed);
+      await expect(service.client.read({ code: "OI23456789ab" })).resolves.toMatchObject({ invite: { id: fixed.id } });
+      await expect(service.client.read({ code: "ol23456789AB" })).resolves.toMatchObject({ invite: { id: fixed.id } });
     });
 
     test("is NotFound when id and code belong to different invites", async () => {
@@ -172,6 +178,15 @@ describe("InvitesService", () => {
       expect(page.invites).toHaveLength(100);
       expect(page.nextPageToken).not.toBe("");
       await expect(service.client.list({ pageSize: 5000 })).resolves.toMatchObject({ nextPageToken: "" });
+      // 101 invites cannot show the cap: ask the store what it was asked for.
+      const store = openSqliteStore({ filename: ":memory:" });
+      const limits: number[] = [];
+      const listInvites: InviteStore["listInvites"] = (query) => (limits.push(query.limit), store.listInvites(query));
+      const watched = createInMemoryService({ store: { ...store, listInvites } });
+      await watched.client.list({ pageSize: 5000 });
+      await watched.client.list({});
+      expect(limits).toEqual([1000, 100]);
+      await watched.close();
     });
 
     test("refuses a negative page size", async () => {

@@ -5,7 +5,7 @@ import { ConfigError, loadConfig, type Config } from "./config.js";
 import { InvitesService } from "../gen/invites/v1/invites_pb.js";
 import { createInvitesHandlers, routes } from "./connect.js";
 import { createHttpHandler } from "./http/http-handler.js";
-import { createLeanUnary } from "./http/lean-unary.js";
+import { createLeanUnary, maxTimeoutMs } from "./http/lean-unary.js";
 import { createOnePortServer } from "./http/one-port-server.js";
 import { startRetention } from "./invites/retention.js";
 import { createLogger, type Logger } from "./logger.js";
@@ -45,6 +45,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
 
   const router = createConnectRouter({
     readMaxBytes: config.maxBodyBytes,
+    maxTimeoutMs,
     acceptCompression: [compressionGzip, compressionBrotli],
     jsonOptions,
   });

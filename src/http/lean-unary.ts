@@ -50,7 +50,8 @@ interface Entry {
   url: string;
   call: (req: UnaryRequest) => Promise<UnaryResponse>;
 }
-const maxTimeoutMs = 24 * 60 * 60 * 1000;
+/** The longest deadline a client may ask for; connect-node is given the same. */
+export const maxTimeoutMs = 24 * 60 * 60 * 1000;
 
 /**
  * A lean path for the common calls: unary methods of one service, gRPC over

@@ -18,13 +18,13 @@ export interface OnePortServer {
 // Every HTTP/2 connection starts with this preface; no HTTP/1 request does.
 const http2Preface = Buffer.from("PRI * HTTP/2.0");
 
+/** Serves an HTTP/2 stream directly, or returns false to leave it to the request handler. */
+export type StreamHandler = (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => boolean;
+
 /**
  * HTTP/1.1 and HTTP/2 on one port. With TLS, ALPN chooses; in cleartext the
  * first bytes do, because Node ignores allowHTTP1 without TLS.
  */
-/** Serves an HTTP/2 stream directly, or returns false to leave it to the request handler. */
-export type StreamHandler = (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => boolean;
-
 export function createOnePortServer(handler: NodeHandler, tls?: TlsFiles, streamHandler?: StreamHandler): OnePortServer {
   const sockets = new Set<net.Socket>();
   const sessions = new Set<http2.ServerHttp2Session>();

@@ -1,3 +1,4 @@
+import { gzipSync } from "node:zlib";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
 import { InvitesService } from "../../gen/invites/v1/invites_pb.js";
@@ -24,6 +25,20 @@ describe("bad input on the Connect path", () => {
     const client = createClient(InvitesService, createConnectTransport({ baseUrl: server.url, httpVersion: "1.1" }));
     const err = await client.create({ groupId: "g".repeat(70 * 1024), email: "a@example.com" }).catch((e: unknown) => ConnectError.from(e));
     expect((err as ConnectError).code).toBe(Code.ResourceExhausted);
+  });
+
+  test("a deadline beyond 24 hours is InvalidArgument, on either path (a gzip body takes connect-node's)", async () => {
+    const day = 24 * 60 * 60 * 1000;
+    const plain = await postJson(`${server.url}/invites.v1.InvitesService/List`, {}, { "connect-timeout-ms": String(day + 1) });
+    expect(plain).toMatchObject({ status: 400, json: { code: "invalid_argument" } });
+    const gzipped = await fetch(`${server.url}/invites.v1.InvitesService/List`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "content-encoding": "gzip", "connect-timeout-ms": String(day + 1) },
+      body: gzipSync("{}"),
+    });
+    expect(gzipped.status).toBe(400);
+    await expect(gzipped.json()).resolves.toMatchObject({ code: "invalid_argument" });
+    await expect(postJson(`${server.url}/invites.v1.InvitesService/List`, {}, { "connect-timeout-ms": String(day) })).resolves.toMatchObject({ status: 200 });
   });
 
   test("a wrong content type is refused with 415", async () => {

@@ -15,6 +15,7 @@ const Database = require("better-sqlite3");
 const pb = require("../dist/gen/invites/v1/invites_pb.js");
 const { openSqliteStore } = require("../dist/src/store/sqlite/sqlite-store.js");
 const { generateInviteCode } = require("../dist/src/invites/invite-code.js");
+const { newInviteId } = require("../dist/src/invites/invite-id.js");
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 4);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 2);
@@ -50,7 +51,7 @@ function preload(file, count) {
     for (let i = 0; i < count; i++) {
       const code = generateInviteCode();
       if (i === Math.floor(count / 2)) probe = code;
-      insert.run(require("node:crypto").randomUUID(), `group-${i % 1000}`, `user${i}@example.com`, code, start + i * 10, start + i * 10, Date.now() + 86400_000 * 300);
+      insert.run(newInviteId(start + i * 10), `group-${i % 1000}`, `user${i}@example.com`, code, start + i * 10, start + i * 10, Date.now() + 86400_000 * 300);
     }
   })();
   db.close();
@@ -103,6 +104,12 @@ const bodyFile = (name, bytes) => {
   return file;
 };
 const binary = (schema, init) => Buffer.from(toBinary(schema, create(schema, init)));
+
+function middle(numbers) {
+  const values = [...numbers].sort((a, b) => a - b);
+  const mid = values.length / 2;
+  return values.length % 2 ? values[Math.floor(mid)] : (values[mid - 1] + values[mid]) / 2;
+}
 
 /** h2load: gRPC or Connect over h2c, 8 connections × 16 streams. */
 function h2load(url, file, headers, extra = []) {
@@ -214,11 +221,7 @@ async function main() {
       console.log(`round ${round}  ${c.name.padEnd(52)} ${r.rps.toFixed(0).padStart(7)} req/s${r.errors ? `  (${r.errors} errors)` : ""}${r.p99 ? `  p99 ${r.p99}` : ""}`);
     }
   }
-  const median = (name) => {
-    const values = results[name].map((r) => r.rps).sort((a, b) => a - b);
-    const mid = values.length / 2;
-    return values.length % 2 ? values[Math.floor(mid)] : (values[mid - 1] + values[mid]) / 2;
-  };
+  const median = (name) => middle(results[name].map((r) => r.rps));
 
   const figures = Object.fromEntries(cases.map((c) => [c.name, Math.round(median(c.name))]));
   // Each service case at half its own peak; each floor at the rate of the service case it stands beside,
@@ -260,7 +263,7 @@ async function main() {
   const rssKb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${service1m.pid}/status`, "utf8"))?.[1] ?? 0);
   const dbBytes = statSync(db1m).size + (statSync(`${db1m}-wal`, { throwIfNoEntry: false })?.size ?? 0);
   for (const child of children.splice(0)) child.kill("SIGKILL");
-  const med = (runs) => runs.map((r) => r.rps).reduce((a, b) => a + b, 0) / runs.length;
+  const med = (runs) => middle(runs.map((r) => r.rps));
 
   const ratio = (a, b) => figures[a] / figures[b];
   const targets = [

@@ -1,6 +1,6 @@
 import type * as http2 from "node:http2";
 import type { Readable } from "node:stream";
-import { create, fromBinary, fromJsonString, isMessage, toBinary, toJsonString, type DescMethodUnary, type DescService, type JsonReadOptions, type JsonWriteOptions } from "@bufbuild/protobuf";
+import { create, fromBinary, fromJsonString, isMessage, type DescMethodUnary, type Message, type DescService, type JsonReadOptions, type JsonWriteOptions } from "@bufbuild/protobuf";
 import {
   Code,
   ConnectError,
@@ -14,6 +14,8 @@ import {
 } from "@connectrpc/connect";
 import { codeToHttpStatus, errorToJsonBytes, parseTimeout as parseConnectTimeout } from "@connectrpc/connect/protocol-connect";
 import { parseTimeout as parseGrpcTimeout, setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
+import { binaryEncoder } from "../codec/binary-encoder.js";
+import { jsonEncoder } from "../codec/json-encoder.js";
 import { callRecordKey, type CallRecord } from "../observability/call-record.js";
 import type { RequestObserver } from "../observability/request-observer.js";
 import { encodeGrpcMessage } from "./grpc-message.js";
@@ -49,6 +51,8 @@ interface Entry {
   /** The request path, /package.Service/Method. */
   url: string;
   call: (req: UnaryRequest) => Promise<UnaryResponse>;
+  toBinary: (message: Message) => Uint8Array;
+  toJson: (message: Message) => string;
 }
 /** The longest deadline a client may ask for; connect-node is given the same. */
 export const maxTimeoutMs = 24 * 60 * 60 * 1000;
@@ -68,7 +72,11 @@ export function createLeanUnary(options: LeanUnaryOptions) {
     if (method.methodKind !== "unary" || !impl) continue;
     const unary = method as DescMethodUnary;
     const url = `/${service.typeName}/${method.name}`;
-    methods.set(url, { method: unary, url, call: chain(unary, impl) });
+    methods.set(url, {
+      method: unary, url, call: chain(unary, impl),
+      toBinary: binaryEncoder(unary.output),
+      toJson: jsonEncoder(unary.output, jsonOptions),
+    });
   }
 
   function chain(method: DescMethodUnary, impl: UnaryImpl) {
@@ -96,12 +104,12 @@ export function createLeanUnary(options: LeanUnaryOptions) {
     record: CallRecord,
     cancel: LazyAbort,
   ): Promise<Answer> {
-    const { method, url } = entry;
+    const { method, url, toBinary, toJson } = entry;
     const message = decode(method, wire, body);
     const contextValues = createContextValues().set(callRecordKey, record);
     const protocolName = wire === "grpc" ? "grpc" : "connect";
     const encode = (res: UnaryResponse) =>
-      wire === "json" ? Buffer.from(toJsonString(method.output, res.message, jsonOptions)) : toBinary(method.output, res.message);
+      wire === "json" ? Buffer.from(toJson(res.message)) : toBinary(res.message);
     const request = (ctx: HandlerContext) =>
       ({
         stream: false, service, method, requestMethod: "POST", url, header, contextValues, message, ctx,

@@ -1,0 +1,158 @@
+import { ScalarType, toJson, toJsonString, type DescEnum, type DescField, type DescMessage, type JsonWriteStringOptions, type Message } from "@bufbuild/protobuf";
+import { TimestampSchema, type Timestamp } from "@bufbuild/protobuf/wkt";
+import { isSet, presenceOf, type Presence } from "./presence.js";
+
+/**
+ * JSON encoding planned once per message type. protobuf-es builds a JSON
+ * object through reflection and stringifies it (about 6.5 µs for one invite
+ * here, a third of it formatting timestamps); a plan writes the string
+ * directly. It covers the field kinds and options this service's answers
+ * use and gives anything else to `toJsonString`, so the text is the same
+ * either way (test/unit/codec.test.ts compares them).
+ */
+export function jsonEncoder(schema: DescMessage, options: Partial<JsonWriteStringOptions>): (message: Message) => string {
+  const plan = !options.alwaysEmitImplicit && !options.enumAsInteger && !options.registry && !options.prettySpaces
+    ? planMessage(schema, options.useProtoFieldName ?? false, new Map())
+    : undefined;
+  if (!plan) return (message) => toJsonString(schema, message, options);
+  // Unknown fields need no check: JSON leaves them out.
+  return (message) => writeMessage(plan, message);
+}
+
+type Kind = "string" | "bool" | "number" | "int64" | "enum" | "timestamp" | "message" | "messageList" | "stringList" | "stringMap";
+
+interface FieldStep {
+  name: string;
+  /** `"json_name":` */
+  key: string;
+  kind: Kind;
+  presence: Presence;
+  plan?: Plan;
+  enum?: DescEnum;
+}
+
+type Plan = FieldStep[];
+
+function planMessage(schema: DescMessage, protoNames: boolean, seen: Map<string, Plan | undefined>): Plan | undefined {
+  if (seen.has(schema.typeName)) return seen.get(schema.typeName);
+  // Well-known types other than Timestamp have JSON forms of their own.
+  if (schema.typeName.startsWith("google.protobuf.")) return undefined;
+  seen.set(schema.typeName, undefined);
+  const plan: Plan = [];
+  // Field number order, as protobuf-es writes them.
+  for (const field of [...schema.fields].sort((a, b) => a.number - b.number)) {
+    const step = planField(field, protoNames, seen);
+    if (!step) return undefined;
+    plan.push(step);
+  }
+  seen.set(schema.typeName, plan);
+  return plan;
+}
+
+function planField(field: DescField, protoNames: boolean, seen: Map<string, Plan | undefined>): FieldStep | undefined {
+  if (field.oneof) return undefined;
+  const base = { name: field.localName, key: `${JSON.stringify(protoNames ? field.name : field.jsonName)}:`, presence: presenceOf(field) };
+  switch (field.fieldKind) {
+    case "scalar": {
+      const kind = scalarKind(field.scalar);
+      return kind && { ...base, kind };
+    }
+    case "enum":
+      return field.enum.typeName === "google.protobuf.NullValue" ? undefined : { ...base, kind: "enum", enum: field.enum };
+    case "message": {
+      if (field.message.typeName === TimestampSchema.typeName) return { ...base, kind: "timestamp" };
+      const plan = planMessage(field.message, protoNames, seen);
+      return plan && { ...base, kind: "message", plan };
+    }
+    case "list":
+      if (field.listKind === "message") {
+        const plan = planMessage(field.message, protoNames, seen);
+        return plan && { ...base, kind: "messageList", plan };
+      }
+      return field.listKind === "scalar" && field.scalar === ScalarType.STRING ? { ...base, kind: "stringList" } : undefined;
+    case "map":
+      return field.mapKey === ScalarType.STRING && field.mapKind === "scalar" && field.scalar === ScalarType.STRING
+        ? { ...base, kind: "stringMap" }
+        : undefined;
+  }
+}
+
+function scalarKind(scalar: ScalarType): Kind | undefined {
+  switch (scalar) {
+    case ScalarType.STRING:
+      return "string";
+    case ScalarType.BOOL:
+      return "bool";
+    case ScalarType.INT32:
+    case ScalarType.UINT32:
+      return "number";
+    case ScalarType.INT64:
+      return "int64";
+    default:
+      return undefined;
+  }
+}
+
+type Fields = Record<string, unknown>;
+
+function writeMessage(plan: Plan, message: unknown): string {
+  let json = "";
+  for (const step of plan) {
+    const value = (message as Fields)[step.name];
+    if (!isSet(step.presence, value)) continue;
+    json += `${json === "" ? "" : ","}${step.key}${writeValue(step, value)}`;
+  }
+  return `{${json}}`;
+}
+
+function writeValue(step: FieldStep, value: unknown): string {
+  switch (step.kind) {
+    case "string":
+      return JSON.stringify(value);
+    case "bool":
+      return value ? "true" : "false";
+    case "number":
+      return String(value);
+    case "int64":
+      return `"${String(value)}"`;
+    case "enum": {
+      const name = step.enum!.value[value as number]?.name;
+      return name === undefined ? String(value) : `"${name}"`;
+    }
+    case "timestamp":
+      return writeTimestamp(value as Timestamp);
+    case "message":
+      return writeMessage(step.plan!, value);
+    case "messageList":
+      return `[${(value as unknown[]).map((item) => writeMessage(step.plan!, item)).join(",")}]`;
+    case "stringList":
+      return JSON.stringify(value);
+    case "stringMap": {
+      let json = "";
+      for (const [key, item] of Object.entries(value as Record<string, string>)) {
+        json += `${json === "" ? "" : ","}${JSON.stringify(key)}:${JSON.stringify(item)}`;
+      }
+      return `{${json}}`;
+    }
+  }
+}
+
+const earliestMs = Date.parse("0001-01-01T00:00:00Z");
+const latestMs = Date.parse("9999-12-31T23:59:59Z");
+
+/** RFC 3339 in UTC with 0, 3, 6 or 9 fractional digits, as protobuf-es writes it. */
+function writeTimestamp(value: Timestamp): string {
+  const ms = Number(value.seconds) * 1000;
+  if (!(ms >= earliestMs && ms <= latestMs) || !(value.nanos >= 0 && value.nanos <= 999_999_999)) {
+    // Out of range: the library's own error.
+    return JSON.stringify(toJson(TimestampSchema, value));
+  }
+  let fraction = "Z";
+  if (value.nanos > 0) {
+    const nanos = String(value.nanos + 1_000_000_000).slice(1);
+    if (nanos.endsWith("000000")) fraction = `.${nanos.slice(0, 3)}Z`;
+    else if (nanos.endsWith("000")) fraction = `.${nanos.slice(0, 6)}Z`;
+    else fraction = `.${nanos}Z`;
+  }
+  return `"${new Date(ms).toISOString().slice(0, 19)}${fraction}"`;
+}

@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { secureRandomBytes } from "./secure-random.js";
 
 // Crockford base32: no I, L, O or U, so codes survive being read aloud or retyped.
 const alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
@@ -6,7 +6,7 @@ const alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 const inviteCodeLength = 12;
 
 export function generateInviteCode(): string {
-  const bytes = randomBytes(inviteCodeLength);
+  const bytes = secureRandomBytes(inviteCodeLength);
   let code = "";
   for (const byte of bytes) code += alphabet[byte & 31];
   return code;

@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { secureRandomBytes } from "./secure-random.js";
 
 /**
  * A new invite id: a UUIDv7 (RFC 9562), 48 bits of milliseconds then 74
@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
  * the time it shows is the invite's create_time, which clients see anyway.
  */
 export function newInviteId(now = Date.now()): string {
-  const bytes = randomBytes(16);
+  const bytes = secureRandomBytes(16);
   bytes.writeUIntBE(now, 0, 6);
   bytes[6] = 0x70 | (bytes[6] & 0x0f);
   bytes[8] = 0x80 | (bytes[8] & 0x3f);

@@ -72,13 +72,16 @@ function startProcess(argv, env = {}) {
   });
 }
 
+// The service runs as `npm start` runs it, Node's flags included.
+const startArgs = require("../package.json").scripts.start.split(" ").slice(1).map((arg) => (arg.startsWith("dist/") ? join(__dirname, "..", arg) : arg));
+
 async function startService(dbFile, port) {
   // Production configuration: API keys, logs at info, metrics, validation. The
   // logs go to a file: a pipe that this process (blocked while a load
   // generator runs) does not read would fill and throttle the service.
   const logFile = `${dbFile}.log`;
   const log = openSync(logFile, "w");
-  const child = spawn(...onCore(0, [process.execPath, join(__dirname, "../dist/src/cli.js"), "serve"]), {
+  const child = spawn(...onCore(0, [process.execPath, ...startArgs]), {
     env: { ...process.env, PORT: String(port), DATABASE_URL: dbFile, INVITES_API_KEYS: `${apiKey}:default`, HOST: "127.0.0.1", LOG_LEVEL: "info" },
     stdio: ["ignore", "ignore", log],
   });

@@ -1,3 +1,4 @@
+import { statSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { openSqliteStore } from "../../src/store/sqlite/sqlite-store.js";
@@ -37,6 +38,22 @@ describe("sqlite store file", () => {
     expect(raw.pragma("journal_mode", { simple: true })).toBe("wal");
     expect(raw.pragma("user_version", { simple: true })).toBe(sqliteMigrations.length);
     raw.close();
+  });
+
+  test("copies the WAL into the file while it serves, without a commit doing it", async () => {
+    const filename = join(temp.path, "invites.db");
+    const store = openSqliteStore({ filename });
+    try {
+      const size = () => statSync(filename).size;
+      const before = size();
+      await Promise.all(Array.from({ length: 2000 }, (_, i) => store.createInvite(draft({ email: `w${i}@example.com` }))));
+      // Commits leave the file alone (its connection never checkpoints), so only the worker can grow it.
+      const deadline = Date.now() + 5000;
+      while (size() <= before && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(size()).toBeGreaterThan(before);
+    } finally {
+      await store.close();
+    }
   });
 
   test("two connections to one file share invites and settle duplicates in the database", async () => {

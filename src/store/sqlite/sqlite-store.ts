@@ -16,6 +16,7 @@ import {
   type StoredState,
 } from "../store.js";
 import { pageOf } from "../page.js";
+import { startCheckpointer, type Checkpointer } from "./checkpointer.js";
 import { createGroupCommit } from "./group-commit.js";
 import { sqliteMigrations } from "./migrations.js";
 
@@ -24,6 +25,21 @@ export interface SqliteStoreOptions {
   filename: string;
   /** How long a write waits for another process's lock before failing. */
   busyTimeoutMs?: number;
+}
+
+/** Checkpoints move to a worker thread; SQLite's own, on commit, come back if it fails. */
+function offloadCheckpoints(db: Database.Database, filename: string, busyTimeoutMs: number): Checkpointer {
+  db.pragma("wal_autocheckpoint = 0");
+  // A WAL grown under a burst of writes is cut back to this size once it is reset.
+  db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
+  return startCheckpointer({
+    filename,
+    busyTimeoutMs,
+    intervalMs: 250,
+    onFailure: () => {
+      if (db.open) db.pragma("wal_autocheckpoint = 1000");
+    },
+  });
 }
 
 interface InviteRow {
@@ -83,6 +99,7 @@ export function openSqliteStore(options: SqliteStoreOptions): InviteStore {
     db.pragma("journal_mode = WAL");
     migrate(db);
   });
+  const checkpointer = options.filename === ":memory:" ? undefined : offloadCheckpoints(db, options.filename, busyTimeoutMs);
 
   const statement = <P extends unknown[] | Record<string, unknown>, R = InviteRow>(sql: string) =>
     db.prepare<P, R>(sql);
@@ -221,6 +238,7 @@ export function openSqliteStore(options: SqliteStoreOptions): InviteStore {
       guard(() => ping.get());
     },
     async close() {
+      await checkpointer?.stop();
       if (db.open) db.close();
     },
   };

@@ -1,0 +1,62 @@
+import { statSync } from "node:fs";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { startCheckpointer } from "../../src/store/sqlite/checkpointer.js";
+import { makeTempDir } from "../support/temp-dir.js";
+
+let temp: ReturnType<typeof makeTempDir>;
+beforeEach(() => (temp = makeTempDir()));
+afterEach(() => temp.remove());
+
+async function until(condition: () => boolean, timeoutMs = 5000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error("timed out");
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+test("copies committed pages from the WAL into the database file, off the writing thread", async () => {
+  const filename = join(temp.path, "wal.db");
+  const db = new Database(filename);
+  db.pragma("journal_mode = WAL");
+  db.pragma("wal_autocheckpoint = 0");
+  db.exec("CREATE TABLE t (v TEXT)");
+  const insert = db.prepare("INSERT INTO t (v) VALUES (?)");
+  db.transaction(() => {
+    for (let i = 0; i < 5000; i++) insert.run(`row ${i} ${"x".repeat(100)}`);
+  })();
+  const before = statSync(filename).size;
+  expect(statSync(`${filename}-wal`).size).toBeGreaterThan(500_000);
+
+  const failures: string[] = [];
+  const checkpointer = startCheckpointer({ filename, busyTimeoutMs: 1000, intervalMs: 20, onFailure: (reason) => failures.push(reason) });
+  try {
+    await until(() => statSync(filename).size > before + 500_000);
+  } finally {
+    await checkpointer.stop();
+  }
+  expect(failures).toEqual([]);
+  // Every row is in the file itself once the WAL is gone.
+  db.close();
+  expect(() => statSync(`${filename}-wal`)).toThrow();
+  const reopened = new Database(filename, { readonly: true });
+  expect(reopened.prepare("SELECT count(*) AS n FROM t").get()).toEqual({ n: 5000 });
+  reopened.close();
+});
+
+test("reports a worker that cannot open the database", async () => {
+  const failures: string[] = [];
+  const checkpointer = startCheckpointer({
+    filename: join(temp.path, "missing", "dir", "x.db"),
+    busyTimeoutMs: 100,
+    intervalMs: 20,
+    onFailure: (reason) => failures.push(reason),
+  });
+  try {
+    await until(() => failures.length > 0);
+    expect(failures[0]).toMatch(/directory does not exist|unable to open/i);
+  } finally {
+    await checkpointer.stop();
+  }
+});

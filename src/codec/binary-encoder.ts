@@ -14,10 +14,16 @@ export function binaryEncoder(schema: DescMessage): (message: Message) => Uint8A
   const plan = planMessage(schema, new Map());
   if (!plan) return (message) => toBinary(schema, message);
   return (message) => {
-    if (hasUnknownFields(plan, message)) return toBinary(schema, message);
     // Nested lengths and string byte lengths, in the order the write pass meets them.
     const lengths: number[] = [];
-    const buffer = Buffer.allocUnsafe(measure(plan, message, lengths));
+    let size: number;
+    try {
+      size = measure(plan, message, lengths);
+    } catch (err) {
+      if (err === unknownFields) return toBinary(schema, message);
+      throw err;
+    }
+    const buffer = Buffer.allocUnsafe(size);
     const cursor = { at: 0 };
     write(plan, message, buffer, 0, lengths, cursor);
     return buffer;
@@ -114,18 +120,11 @@ function tag(fieldNumber: number, wireType: number): Buffer {
 
 type Fields = Record<string, unknown>;
 
-function hasUnknownFields(plan: Plan, message: Message): boolean {
-  if (message.$unknown?.length) return true;
-  for (const step of plan) {
-    if (!step.plan) continue;
-    const value = (message as unknown as Fields)[step.name];
-    if (step.kind === "message" && value !== undefined && hasUnknownFields(step.plan, value as Message)) return true;
-    if (step.kind === "messageList") for (const item of value as Message[]) if (hasUnknownFields(step.plan, item)) return true;
-  }
-  return false;
-}
+/** Thrown while measuring a message that holds unknown fields, which the plan does not write. */
+const unknownFields = Symbol("unknown fields");
 
 function measure(plan: Plan, message: unknown, lengths: number[]): number {
+  if ((message as Message).$unknown?.length) throw unknownFields;
   let total = 0;
   for (const step of plan) {
     const value = (message as Fields)[step.name];

@@ -1,13 +1,16 @@
 // A fixed-rate (open-loop) load generator for latency: requests leave on a
 // schedule whether or not earlier ones have answered, and each one's latency
 // runs from when it was due, so a stall counts against every request it
-// delays. For HTTP/1.1, which h2load does not speak and wrk (closed loop)
-// cannot pace. Usage:
+// delays. wrk is closed-loop, and h2load's --rps sends in 10 ms bursts.
+// HTTP/2 calls share one connection, as a gRPC channel's do; Node's HTTP/2
+// client adds a tail of its own (the raw node:http2 floor row shows it).
+// Usage:
 //   node bench/latency-probe.js '<json spec>'
-// spec: { url, headers, body (base64), uniqueBody?: "…{n}…", rate, seconds }
+// spec: { url, http2, headers, body (base64), uniqueBody?: "…{n}…", rate, seconds }
 // Prints one JSON line: { sent, rps, p50, p99, max, errors } (times in ms).
 "use strict";
 const http = require("node:http");
+const http2 = require("node:http2");
 
 const spec = JSON.parse(process.argv[2]);
 const url = new URL(spec.url);
@@ -17,7 +20,21 @@ const latencies = [];
 let errors = 0;
 let done = 0;
 
-function send(agent, n, due, finish) {
+function sendHttp2(session, n, due, finish) {
+  const stream = session.request({ ":method": "POST", ":path": url.pathname, ...spec.headers });
+  let status = 0;
+  let grpcStatus = "0";
+  stream.on("response", (headers) => {
+    status = headers[":status"];
+    if (headers["grpc-status"] !== undefined) grpcStatus = headers["grpc-status"];
+  });
+  stream.on("trailers", (trailers) => (grpcStatus = trailers["grpc-status"] ?? grpcStatus));
+  stream.on("data", () => undefined);
+  stream.on("close", () => finish(due, status === 200 && grpcStatus === "0"));
+  stream.end(bodyFor(n));
+}
+
+function sendHttp1(agent, n, due, finish) {
   const body = bodyFor(n);
   const req = http.request(url, { method: "POST", agent, headers: { ...spec.headers, "content-length": body.length } }, (res) => {
     res.on("data", () => undefined);
@@ -28,7 +45,9 @@ function send(agent, n, due, finish) {
 }
 
 async function main() {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+  const session = spec.http2 ? http2.connect(url.origin) : undefined;
+  const agent = spec.http2 ? undefined : new http.Agent({ keepAlive: true, maxSockets: 64 });
+  const send = (n, due, finish) => (session ? sendHttp2(session, n, due, finish) : sendHttp1(agent, n, due, finish));
   const warmUpMs = 1000;
   const total = Math.round(spec.rate * (spec.seconds + warmUpMs / 1000));
   const start = performance.now();
@@ -45,14 +64,15 @@ async function main() {
     const tick = () => {
       const now = performance.now();
       while (sent < total && start + (sent * 1000) / spec.rate <= now) {
-        send(agent, sent, start + (sent * 1000) / spec.rate, finish);
+        send(sent, start + (sent * 1000) / spec.rate, finish);
         sent++;
       }
       if (sent < total) setImmediate(tick);
     };
     tick();
   });
-  agent.destroy();
+  session?.close();
+  agent?.destroy();
   latencies.sort((a, b) => a - b);
   const at = (p) => Math.round(latencies[Math.min(latencies.length - 1, Math.floor((latencies.length * p) / 100))] * 100) / 100;
   const rps = latencies.length / spec.seconds;

@@ -39,8 +39,9 @@ const pinning = require("node:os").cpus().length >= 2 && have("taskset");
 const onCore = (core, argv) => (pinning ? ["taskset", ["-c", String(core), ...argv]] : [argv[0], argv.slice(1)]);
 
 /** An SQLite file with `count` invites in namespace default; returns a code in it. */
-function preload(file, count) {
-  openSqliteStore({ filename: file }).close();
+async function preload(file, count) {
+  // The store creates the schema; closed (and its checkpoint worker stopped) before the bulk load.
+  await openSqliteStore({ filename: file }).close();
   const db = new Database(file);
   db.pragma("journal_mode = WAL");
   const insert = db.prepare(`INSERT OR IGNORE INTO invites (id, namespace, group_id, email, code, state, create_time, update_time,
@@ -125,32 +126,15 @@ function h2load(url, file, headers, extra = []) {
 }
 
 /**
- * The service (or a floor) at a fixed rate, for latency. HTTP/2 goes through
- * h2load's --rps on one connection (as a gRPC channel uses one), with room for
- * every due request to be sent at once, so none waits inside the client;
- * HTTP/1.1 through latency-probe.js (wrk is closed-loop). Node's own HTTP/2
- * client is not used for this: at 5,000/s against the raw node:http2 floor
- * its p99 was 5–9 ms where h2load's was 1.4 ms.
+ * The service (or a floor) at a fixed rate, for latency: see latency-probe.js.
+ * h2load's --rps is not used: its timer ticks at most every 10 ms and sends
+ * each tick's requests at once, so bursts queue inside the server and count
+ * as its latency.
  */
 function probe(url, { http2 = false, headers, body, uniqueBody, rate }) {
-  if (http2) return h2loadPaced(url, body, headers, Math.round(rate));
-  const spec = { url, headers, body: body && readFileSync(body).toString("base64"), uniqueBody, rate: Math.round(rate), seconds };
+  const spec = { url, http2, headers, body: body && readFileSync(body).toString("base64"), uniqueBody, rate: Math.round(rate), seconds };
   const [command, args] = onCore(1, [process.execPath, join(__dirname, "latency-probe.js"), JSON.stringify(spec)]);
   return JSON.parse(execFileSync(command, args, { encoding: "utf8" }));
-}
-
-function h2loadPaced(url, file, headers, rate) {
-  const log = join(work, `h2load-${Math.random().toString(36).slice(2)}.log`);
-  const fields = Object.entries(headers).flatMap(([name, value]) => ["-H", `${name}: ${value}`]);
-  const [command, args] = onCore(1, ["h2load", "-c1", "-m1000", "-t1", `--rps=${rate}`, `-D${seconds + 1}`, "-d", file, ...fields, `--log-file=${log}`, url]);
-  execFileSync(command, args, { encoding: "utf8" });
-  // Each line: start (µs since the epoch), HTTP status, µs to the end of the response.
-  const rows = readFileSync(log, "utf8").trim().split("\n").map((line) => line.split("\t").map(Number));
-  const warm = Math.min(...rows.map(([start]) => start)) + 1_000_000;
-  const measured = rows.filter(([start]) => start >= warm);
-  const times = measured.map(([, , micros]) => micros / 1000).sort((a, b) => a - b);
-  const at = (p) => Math.round(times[Math.min(times.length - 1, Math.floor((times.length * p) / 100))] * 100) / 100;
-  return { rps: measured.length / seconds, p50: at(50), p99: at(99), errors: measured.filter(([, status]) => status !== 200).length };
 }
 
 /** wrk: HTTP/1.1, 32 connections, a Lua script building each request. */
@@ -183,7 +167,7 @@ async function main() {
   else console.log("server pinned to core 0, load generator to core 1");
   const db100k = join(work, "100k.db");
   console.log("preloading 100,000 invites…");
-  const code = preload(db100k, 100_000);
+  const code = await preload(db100k, 100_000);
 
   const ports = { service: 19080, connectH2: 19081, connectH1: 19082, grpcJs: 19083, rawHttp: 19084, rawHttp2: 19085 };
   const service100k = await startService(db100k, ports.service);
@@ -273,7 +257,7 @@ async function main() {
 
   console.log("preloading 1,000,000 invites…");
   const db1m = join(work, "1m.db");
-  const code1m = preload(db1m, 1_000_000);
+  const code1m = await preload(db1m, 1_000_000);
   const service1m = await startService(db1m, ports.service + 10);
   const readGrpc1m = bodyFile("read1m.grpc", grpcFrame(binary(pb.ReadRequestSchema, { code: code1m })));
   const svc1m = (path) => `http://127.0.0.1:${ports.service + 10}${path}`;

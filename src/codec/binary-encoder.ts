@@ -1,5 +1,5 @@
 import { ScalarType, toBinary, type DescField, type DescMessage, type Message } from "@bufbuild/protobuf";
-import { FeatureSet_FieldPresence } from "@bufbuild/protobuf/wkt";
+import { Edition } from "@bufbuild/protobuf/wkt";
 import { isSet, presenceOf, type Presence } from "./presence.js";
 
 /**
@@ -23,9 +23,9 @@ export function binaryEncoder(schema: DescMessage): (message: Message) => Uint8A
       if (err === unknownFields) return toBinary(schema, message);
       throw err;
     }
+    // allocUnsafe may hold other requests' bytes: every one must be written over.
     const buffer = Buffer.allocUnsafe(size);
-    const cursor = { at: 0 };
-    write(plan, message, buffer, 0, lengths, cursor);
+    if (write(plan, message, buffer, 0, lengths, { at: 0 }) !== size) throw new Error(`${schema.typeName}: encoded size differs from measured size`);
     return buffer;
   };
 }
@@ -48,6 +48,8 @@ const varint = 0;
 /** Undefined when a field kind is not covered (or a type refers to itself, which no answer here does). */
 function planMessage(schema: DescMessage, seen: Map<string, Plan | undefined>): Plan | undefined {
   if (seen.has(schema.typeName)) return seen.get(schema.typeName);
+  // proto2 and editions have defaults and required fields, which the plans do not model.
+  if (schema.file.edition !== Edition.EDITION_PROTO3) return undefined;
   seen.set(schema.typeName, undefined);
   const plan: Plan = [];
   // Field number order, as protobuf-es writes them.
@@ -61,7 +63,7 @@ function planMessage(schema: DescMessage, seen: Map<string, Plan | undefined>): 
 }
 
 function planField(field: DescField, seen: Map<string, Plan | undefined>): FieldStep | undefined {
-  if (field.oneof || field.presence === FeatureSet_FieldPresence.LEGACY_REQUIRED) return undefined;
+  if (field.oneof) return undefined;
   const base = { name: field.localName, presence: presenceOf(field) };
   switch (field.fieldKind) {
     case "scalar": {
@@ -109,7 +111,7 @@ function scalarKind(scalar: ScalarType): Kind | undefined {
 
 function tag(fieldNumber: number, wireType: number): Buffer {
   const bytes: number[] = [];
-  let value = (fieldNumber << 3) | wireType;
+  let value = ((fieldNumber << 3) | wireType) >>> 0;
   while (value > 0x7f) {
     bytes.push((value & 0x7f) | 0x80);
     value >>>= 7;

@@ -1,5 +1,5 @@
-import { ScalarType, toJson, toJsonString, type DescEnum, type DescField, type DescMessage, type JsonWriteStringOptions, type Message } from "@bufbuild/protobuf";
-import { TimestampSchema, type Timestamp } from "@bufbuild/protobuf/wkt";
+import { ScalarType, toJson, toJsonString, type DescEnum, type DescField, type DescMessage, type JsonReadOptions, type JsonWriteStringOptions, type Message } from "@bufbuild/protobuf";
+import { Edition, TimestampSchema, type Timestamp } from "@bufbuild/protobuf/wkt";
 import { isSet, presenceOf, type Presence } from "./presence.js";
 
 /**
@@ -10,10 +10,11 @@ import { isSet, presenceOf, type Presence } from "./presence.js";
  * use and gives anything else to `toJsonString`, so the text is the same
  * either way (test/unit/codec.test.ts compares them).
  */
-export function jsonEncoder(schema: DescMessage, options: Partial<JsonWriteStringOptions>): (message: Message) => string {
-  const plan = !options.alwaysEmitImplicit && !options.enumAsInteger && !options.registry && !options.prettySpaces
-    ? planMessage(schema, options.useProtoFieldName ?? false, new Map())
-    : undefined;
+export function jsonEncoder(schema: DescMessage, options: Partial<JsonWriteStringOptions & JsonReadOptions>): (message: Message) => string {
+  // Any option set other than these (read options do not change writing) is left to protobuf-es.
+  const understood = new Set(["useProtoFieldName", "ignoreUnknownFields", "readUnknownFields"]);
+  const plain = Object.entries(options).every(([name, value]) => understood.has(name) || !value);
+  const plan = plain ? planMessage(schema, options.useProtoFieldName ?? false, new Map()) : undefined;
   if (!plan) return (message) => toJsonString(schema, message, options);
   // Unknown fields need no check: JSON leaves them out.
   return (message) => writeMessage(plan, message);
@@ -35,8 +36,9 @@ type Plan = FieldStep[];
 
 function planMessage(schema: DescMessage, protoNames: boolean, seen: Map<string, Plan | undefined>): Plan | undefined {
   if (seen.has(schema.typeName)) return seen.get(schema.typeName);
-  // Well-known types other than Timestamp have JSON forms of their own.
-  if (schema.typeName.startsWith("google.protobuf.")) return undefined;
+  // Well-known types other than Timestamp have JSON forms of their own; proto2
+  // and editions have defaults and required fields, which the plans do not model.
+  if (schema.typeName.startsWith("google.protobuf.") || schema.file.edition !== Edition.EDITION_PROTO3) return undefined;
   seen.set(schema.typeName, undefined);
   const plan: Plan = [];
   // Field number order, as protobuf-es writes them.
@@ -130,6 +132,8 @@ function writeValue(step: FieldStep, value: unknown): string {
     case "stringMap": {
       let json = "";
       for (const [key, item] of Object.entries(value as Record<string, string>)) {
+        // protobuf-es builds a plain object, where assigning "__proto__" sets nothing.
+        if (key === "__proto__") continue;
         json += `${json === "" ? "" : ","}${JSON.stringify(key)}:${JSON.stringify(item)}`;
       }
       return `{${json}}`;

@@ -51,8 +51,8 @@ interface Entry {
   /** The request path, /package.Service/Method. */
   url: string;
   call: (req: UnaryRequest) => Promise<UnaryResponse>;
-  toBinary: (message: Message) => Uint8Array;
-  toJson: (message: Message) => string;
+  encodeBinary: (message: Message) => Uint8Array;
+  encodeJson: (message: Message) => string;
 }
 /** The longest deadline a client may ask for; connect-node is given the same. */
 export const maxTimeoutMs = 24 * 60 * 60 * 1000;
@@ -74,8 +74,8 @@ export function createLeanUnary(options: LeanUnaryOptions) {
     const url = `/${service.typeName}/${method.name}`;
     methods.set(url, {
       method: unary, url, call: chain(unary, impl),
-      toBinary: binaryEncoder(unary.output),
-      toJson: jsonEncoder(unary.output, jsonOptions),
+      encodeBinary: binaryEncoder(unary.output),
+      encodeJson: jsonEncoder(unary.output, jsonOptions),
     });
   }
 
@@ -104,12 +104,12 @@ export function createLeanUnary(options: LeanUnaryOptions) {
     record: CallRecord,
     cancel: LazyAbort,
   ): Promise<Answer> {
-    const { method, url, toBinary, toJson } = entry;
+    const { method, url, encodeBinary, encodeJson } = entry;
     const message = decode(method, wire, body);
     const contextValues = createContextValues().set(callRecordKey, record);
     const protocolName = wire === "grpc" ? "grpc" : "connect";
     const encode = (res: UnaryResponse) =>
-      wire === "json" ? Buffer.from(toJson(res.message)) : toBinary(res.message);
+      wire === "json" ? Buffer.from(encodeJson(res.message)) : encodeBinary(res.message);
     const request = (ctx: HandlerContext) =>
       ({
         stream: false, service, method, requestMethod: "POST", url, header, contextValues, message, ctx,

@@ -42,6 +42,9 @@ describe("sqlite store file", () => {
 
   test("copies the WAL into the file while it serves, without a commit doing it", async () => {
     const filename = join(temp.path, "invites.db");
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.message);
+    process.on("warning", onWarning);
     const store = openSqliteStore({ filename });
     try {
       const size = () => statSync(filename).size;
@@ -51,7 +54,10 @@ describe("sqlite store file", () => {
       const deadline = Date.now() + 5000;
       while (size() <= before && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
       expect(size()).toBeGreaterThan(before);
+      // Had the worker failed, commits would have grown the file instead, with a warning.
+      expect(warnings).toEqual([]);
     } finally {
+      process.off("warning", onWarning);
       await store.close();
     }
   });
@@ -67,9 +73,9 @@ describe("sqlite store file", () => {
     await b.close();
   });
 
-  test("uses an index for code lookups and every list filter", () => {
+  test("uses an index for code lookups and every list filter", async () => {
     const filename = join(temp.path, "invites.db");
-    openSqliteStore({ filename }).close();
+    await openSqliteStore({ filename }).close();
     const db = new Database(filename, { readonly: true });
     const plan = (sql: string) => db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all().map((row) => (row as { detail: string }).detail).join("; ");
     const order = "ORDER BY create_time DESC, seq DESC LIMIT 10";

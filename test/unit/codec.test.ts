@@ -1,15 +1,17 @@
-import { create, fromBinary, toBinary, toJsonString, type DescField, type DescMessage, type Message } from "@bufbuild/protobuf";
+import { ScalarType, create, fromBinary, toBinary, toJsonString, type DescField, type DescMessage, type Message } from "@bufbuild/protobuf";
 import { DurationSchema, StructSchema, TimestampSchema, timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { binaryEncoder } from "../../src/codec/binary-encoder.js";
 import { jsonEncoder } from "../../src/codec/json-encoder.js";
 import { InviteSchema, ReadResponseSchema, file_invites_v1_invites } from "../../gen/invites/v1/invites_pb.js";
 
-// A seeded generator, so a failure can be reproduced.
+// A seeded generator (mulberry32), so a failure can be reproduced.
 function random(seed: number) {
-  let state = seed;
+  let state = seed >>> 0;
   const next = () => {
-    state = (state * 1103515245 + 12345) & 0x7fffffff;
-    return state / 0x80000000;
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(state ^ (state >>> 15), state | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
   const pick = <T>(items: readonly T[]) => items[Math.floor(next() * items.length)];
   return { next, pick };
@@ -21,7 +23,7 @@ const seconds = [0n, 1n, 1_700_000_000n, 253402300799n, -62135596800n, -1n];
 const nanos = [0, 1, 1_000, 1_000_000, 123_456_789, 999_999_999, 500_000_000];
 const mapKeys = ["a", "10", "2", "role", "日本", ""];
 
-function fill(schema: DescMessage, r: ReturnType<typeof random>, depth = 0): Message {
+function fill(schema: DescMessage, r: ReturnType<typeof random>): Message {
   const message = create(schema) as unknown as Record<string, unknown>;
   const done = new Set<string>();
   for (const field of schema.fields) {
@@ -29,15 +31,15 @@ function fill(schema: DescMessage, r: ReturnType<typeof random>, depth = 0): Mes
     if (field.oneof) {
       if (done.has(field.oneof.name)) continue;
       done.add(field.oneof.name);
-      message[field.oneof.localName] = { case: field.localName, value: valueFor(field, r, depth) };
+      message[field.oneof.localName] = { case: field.localName, value: valueFor(field, r) };
       continue;
     }
-    message[field.localName] = valueFor(field, r, depth);
+    message[field.localName] = valueFor(field, r);
   }
   return message as unknown as Message;
 }
 
-function valueFor(field: DescField, r: ReturnType<typeof random>, depth: number): unknown {
+function valueFor(field: DescField, r: ReturnType<typeof random>): unknown {
   const count = Math.floor(r.next() * 4);
   switch (field.fieldKind) {
     case "scalar":
@@ -45,34 +47,37 @@ function valueFor(field: DescField, r: ReturnType<typeof random>, depth: number)
     case "enum":
       return r.pick([...field.enum.values.map((v) => v.number), 99]);
     case "message":
-      return message(field.message, r, depth);
+      return message(field.message, r);
     case "list":
       return Array.from({ length: count }, () =>
-        field.listKind === "message" ? message(field.message, r, depth) : field.listKind === "enum" ? r.pick(field.enum.values).number : scalar(field.scalar, r),
+        field.listKind === "message" ? message(field.message, r) : field.listKind === "enum" ? r.pick(field.enum.values).number : scalar(field.scalar, r),
       );
     case "map":
       return Object.fromEntries(Array.from({ length: count }, () => [r.pick(mapKeys), r.pick(strings)]));
   }
 }
 
-function message(schema: DescMessage, r: ReturnType<typeof random>, depth: number): Message {
+function message(schema: DescMessage, r: ReturnType<typeof random>): Message {
   if (schema.typeName === TimestampSchema.typeName) return create(TimestampSchema, { seconds: r.pick(seconds), nanos: r.pick(nanos) });
   if (schema.typeName === DurationSchema.typeName) return create(DurationSchema, { seconds: BigInt(Math.floor(r.next() * 1000)), nanos: r.pick(nanos) });
-  return fill(schema, r, depth + 1);
+  return fill(schema, r);
 }
 
-function scalar(type: number, r: ReturnType<typeof random>): unknown {
+// The scalar types of the invites proto; another would need values of its own.
+function scalar(type: ScalarType, r: ReturnType<typeof random>): unknown {
   switch (type) {
-    case 9: // STRING
+    case ScalarType.STRING:
       return r.pick(strings);
-    case 8: // BOOL
+    case ScalarType.BOOL:
       return r.next() < 0.5;
-    case 13: // UINT32
+    case ScalarType.UINT32:
       return r.pick(int32s) >>> 0;
-    case 3: // INT64
+    case ScalarType.INT64:
       return r.pick(seconds);
-    default:
+    case ScalarType.INT32:
       return r.pick(int32s);
+    default:
+      throw new Error(`no test values for scalar type ${type}`);
   }
 }
 

@@ -10,7 +10,7 @@ export interface Checkpointer {
 const workerSource = `
 const { parentPort, workerData } = require("node:worker_threads");
 const Database = require(workerData.driver);
-const db = new Database(workerData.filename, { timeout: workerData.busyTimeoutMs });
+const db = new Database(workerData.filename, { timeout: workerData.busyTimeoutMs, fileMustExist: true });
 const checkpoint = () => {
   try {
     db.pragma("wal_checkpoint(PASSIVE)");

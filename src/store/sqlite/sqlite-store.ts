@@ -36,8 +36,10 @@ function offloadCheckpoints(db: Database.Database, filename: string, busyTimeout
     filename,
     busyTimeoutMs,
     intervalMs: 250,
-    onFailure: () => {
-      if (db.open) db.pragma("wal_autocheckpoint = 1000");
+    onFailure: (reason) => {
+      if (!db.open || (db.pragma("wal_autocheckpoint", { simple: true }) as number) > 0) return;
+      db.pragma("wal_autocheckpoint = 1000");
+      process.emitWarning(`SQLite checkpoints moved back to commits: ${reason}`, { code: "INVITES_CHECKPOINT_WORKER" });
     },
   });
 }
@@ -99,7 +101,8 @@ export function openSqliteStore(options: SqliteStoreOptions): InviteStore {
     db.pragma("journal_mode = WAL");
     migrate(db);
   });
-  const checkpointer = options.filename === ":memory:" ? undefined : offloadCheckpoints(db, options.filename, busyTimeoutMs);
+  // ":memory:" and "" (a temporary database) are private to this connection.
+  const checkpointer = options.filename === ":memory:" || options.filename === "" ? undefined : offloadCheckpoints(db, options.filename, busyTimeoutMs);
 
   const statement = <P extends unknown[] | Record<string, unknown>, R = InviteRow>(sql: string) =>
     db.prepare<P, R>(sql);

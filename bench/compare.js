@@ -1,0 +1,107 @@
+// Compares two builds of the service on one load, in alternating 2-second
+// turns, so that the machine's drift (up to 2× within minutes here) falls on
+// both alike. Usage, after `npm run build` of each version into its own folder
+// inside the checkout (so that node_modules resolves):
+//   node bench/compare.js <distA> <distB> <read-grpc|read-json|create> [pairs=10]
+// Prints each build's requests per second per turn and the median of the
+// paired ratios B/A. Servers on core 0, the load generator on core 1.
+"use strict";
+const { execFileSync, spawn } = require("node:child_process");
+const { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync, openSync, closeSync } = require("node:fs");
+const { tmpdir } = require("node:os");
+const { join, resolve } = require("node:path");
+const { create, toBinary } = require("@bufbuild/protobuf");
+
+const [distA, distB, load, pairsArg] = process.argv.slice(2);
+if (!distA || !distB || !["read-grpc", "read-json", "create"].includes(load)) {
+  console.error("usage: node bench/compare.js <distA> <distB> <read-grpc|read-json|create> [pairs]");
+  process.exit(2);
+}
+const pairs = Number(pairsArg ?? 10);
+const apiKey = "bench-key-0123456789abcdef";
+const work = mkdtempSync(join(tmpdir(), "invites-compare-"));
+
+async function main() {
+  // One seeded file, copied for each build, with the invite the reads look up.
+  const { openSqliteStore } = require(resolve(distA, "src/store/sqlite/sqlite-store.js"));
+  const seed = join(work, "seed.db");
+  const store = openSqliteStore({ filename: seed });
+  const { invite } = await store.createInvite(draft());
+  await store.close();
+  const pb = require(resolve(distA, "gen/invites/v1/invites_pb.js"));
+  const body = Buffer.from(toBinary(pb.ReadRequestSchema, create(pb.ReadRequestSchema, { code: invite.code })));
+  const frame = Buffer.concat([Buffer.from([0, 0, 0, 0, body.length]), body]);
+  writeFileSync(join(work, "read.grpc"), frame);
+  writeFileSync(join(work, "read.lua"), lua(`wrk.body = '{"code":"${invite.code}"}'`));
+  writeFileSync(join(work, "create.lua"), lua(`local n = 0
+request = function() n = n + 1 return wrk.format(nil, nil, nil, '{"group_id":"compare","email":"c' .. math.random(1e9) .. '-' .. n .. '@example.com"}') end`));
+
+  const servers = [distA, distB].map((dist, i) => start(dist, seed, 9700 + i));
+  await Promise.all(servers.map((s) => s.ready));
+  try {
+    for (const s of servers) run(s.port, 2); // warm-up
+    const results = [[], []];
+    for (let turn = 0; turn < pairs; turn++) {
+      for (const i of turn % 2 ? [1, 0] : [0, 1]) results[i].push(run(servers[i].port, 2));
+    }
+    const ratios = results[1].map((b, i) => b / results[0][i]);
+    console.log(`A ${distA}: ${results[0].map(Math.round).join(" ")}`);
+    console.log(`B ${distB}: ${results[1].map(Math.round).join(" ")}`);
+    console.log(`${load}: median B/A ${median(ratios).toFixed(3)} (pairs ${ratios.map((r) => r.toFixed(2)).join(" ")})`);
+  } finally {
+    for (const s of servers) s.child.kill("SIGTERM");
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+function draft() {
+  const now = new Date();
+  return {
+    id: "0192e4a5-5f0c-7f8e-8c1b-4d0b9a437a5f", namespace: "default", groupId: "compare", email: "seed@example.com", code: "7KJ4Q2M9XC1T",
+    state: "pending", createTime: now, updateTime: now, inviter: "", role: "", metadata: {}, maxUses: 1, useCount: 0,
+  };
+}
+
+function lua(body) {
+  return `wrk.method = "POST"\nwrk.headers["content-type"] = "application/json"\nwrk.headers["authorization"] = "Bearer ${apiKey}"\n${body}\n`;
+}
+
+function start(dist, seed, port) {
+  const file = join(work, `${port}.db`);
+  copyFileSync(seed, file);
+  const logFile = `${file}.log`;
+  const log = openSync(logFile, "w");
+  const child = spawn("taskset", ["-c", "0", process.execPath, resolve(dist, "src/cli.js"), "serve"], {
+    env: { ...process.env, PORT: String(port), HOST: "127.0.0.1", DATABASE_URL: file, INVITES_API_KEYS: `${apiKey}:default`, LOG_LEVEL: "info" },
+    stdio: ["ignore", "ignore", log],
+  });
+  closeSync(log);
+  const ready = (async () => {
+    while (!readFileSync(logFile, "utf8").includes('"msg":"listening"')) {
+      if (child.exitCode !== null) throw new Error(`${dist} exited ${child.exitCode}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  })();
+  return { child, port, ready };
+}
+
+function run(port, seconds) {
+  const url = `http://127.0.0.1:${port}/invites.v1.InvitesService/${load === "create" ? "Create" : "Read"}`;
+  const argv = load === "read-grpc"
+    ? ["h2load", "-c8", "-m16", "-t1", `-D${seconds}`, "-d", join(work, "read.grpc"), "-H", "content-type: application/grpc", "-H", "te: trailers", "-H", `authorization: Bearer ${apiKey}`, url]
+    : ["wrk", "-t1", "-c32", `-d${seconds}s`, "-s", join(work, load === "create" ? "create.lua" : "read.lua"), url];
+  const out = execFileSync("taskset", ["-c", "1", ...argv], { encoding: "utf8" });
+  if (/Non-2xx|[1-9]\d* failed/.test(out)) throw new Error(`errors under load:\n${out}`);
+  return Number((/([\d.]+) req\/s/.exec(out) ?? /Requests\/sec:\s+([\d.]+)/.exec(out))[1]);
+}
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length / 2;
+  return sorted.length % 2 ? sorted[Math.floor(mid)] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -6,7 +6,6 @@ import {
   ConnectError,
   createContextValues,
   createHandlerContext,
-  type ContextValues,
   type HandlerContext,
   type Interceptor,
   type UnaryRequest,
@@ -20,6 +19,7 @@ import { callRecordKey, type CallRecord } from "../observability/call-record.js"
 import type { RequestObserver } from "../observability/request-observer.js";
 import { encodeGrpcMessage } from "./grpc-message.js";
 import { headersView } from "./headers-view.js";
+import { LazyAbort, LeanRequest, LeanResponse, PlainContext } from "./lean-call.js";
 import { BodyTooLargeError, readBody } from "./read-body.js";
 import type { NodeRequest, NodeResponse } from "./node-types.js";
 
@@ -81,15 +81,10 @@ export function createLeanUnary(options: LeanUnaryOptions) {
 
   function chain(method: DescMethodUnary, impl: UnaryImpl) {
     const final = async (req: UnaryRequest): Promise<UnaryResponse> => {
-      const ctx = (req as UnaryRequest & { ctx: HandlerContext }).ctx;
+      const { ctx } = req as LeanRequest;
       const output = await impl(req.message, ctx);
       const message = isMessage(output, method.output) ? output : create(method.output, output as never);
-      // Getters, so a plain context's headers are only made if someone asks for them.
-      return {
-        stream: false, service, method, message,
-        get header() { return ctx.responseHeader; },
-        get trailer() { return ctx.responseTrailer; },
-      } as UnaryResponse;
+      return new LeanResponse(service, method, message, ctx);
     };
     return interceptors.reduceRight((next, interceptor) => interceptor(next as never) as never, final);
   }
@@ -110,14 +105,10 @@ export function createLeanUnary(options: LeanUnaryOptions) {
     const protocolName = wire === "grpc" ? "grpc" : "connect";
     const encode = (res: UnaryResponse) =>
       wire === "json" ? Buffer.from(encodeJson(res.message)) : encodeBinary(res.message);
-    const request = (ctx: HandlerContext) =>
-      ({
-        stream: false, service, method, requestMethod: "POST", url, header, contextValues, message, ctx,
-        get signal() { return ctx.signal; },
-      }) as UnaryRequest;
+    const request = (ctx: HandlerContext) => new LeanRequest(service, method, url, header, contextValues, message, ctx);
     if (timeoutMs === undefined) {
       // Most calls have no deadline: a plain context spares connect's timers and linked signals.
-      const ctx = plainContext(method, protocolName, url, cancel, header, contextValues);
+      const ctx = new PlainContext(service, method, protocolName, url, header, contextValues, cancel);
       const res = await entry.call(request(ctx));
       return { body: encode(res), header: ctx.touchedHeader, trailer: ctx.touchedTrailer };
     }
@@ -129,27 +120,6 @@ export function createLeanUnary(options: LeanUnaryOptions) {
     } finally {
       ctx.abort();
     }
-  }
-
-  /** A HandlerContext whose response headers and trailers exist only once a handler touches them. */
-  function plainContext(method: DescMethodUnary, protocolName: string, url: string, cancel: LazyAbort, requestHeader: Headers, values: ContextValues) {
-    const ctx = {
-      method, service, protocolName, url, requestHeader, values,
-      requestMethod: "POST",
-      get signal() {
-        return cancel.signal;
-      },
-      timeoutMs: () => undefined,
-      touchedHeader: undefined as Headers | undefined,
-      touchedTrailer: undefined as Headers | undefined,
-      get responseHeader() {
-        return (ctx.touchedHeader ??= new Headers());
-      },
-      get responseTrailer() {
-        return (ctx.touchedTrailer ??= new Headers());
-      },
-    };
-    return ctx as HandlerContext & { touchedHeader?: Headers; touchedTrailer?: Headers };
   }
 
   function decode(method: DescMethodUnary, wire: Wire, body: Buffer) {
@@ -211,13 +181,13 @@ export function createLeanUnary(options: LeanUnaryOptions) {
       const requestId = typeof headers["x-request-id"] === "string" ? headers["x-request-id"] : undefined;
       const observation = observe.begin(requestId, wire === "grpc" ? "grpc" : "connect", headers[":path"] ?? "");
       let status = 200;
-      const cancel = lazyAbort();
+      const cancel = new LazyAbort();
       stream.once("close", () => {
         const finished = !stream.aborted && stream.rstCode === 0;
         if (!finished) cancel.abort();
         observation.end(status, finished, record);
       });
-      stream.on("error", () => undefined);
+      stream.on("error", ignore);
       const base = { "x-request-id": observation.requestId };
       serve(stream, headers, entry, wire, record, cancel, {
         answer(answer) {
@@ -258,7 +228,7 @@ export function createLeanUnary(options: LeanUnaryOptions) {
       const contentType = req.headers["content-type"];
       const wire = entry && wireOf(contentType, req.headers["content-encoding"]);
       if (!entry || !wire || wire === "grpc") return false;
-      const cancel = lazyAbort();
+      const cancel = new LazyAbort();
       res.once("close", () => {
         if (!res.writableFinished) cancel.abort();
       });
@@ -280,29 +250,9 @@ export function createLeanUnary(options: LeanUnaryOptions) {
 
 export type LeanUnary = ReturnType<typeof createLeanUnary>;
 
-interface LazyAbort {
-  readonly signal: AbortSignal;
-  abort(): void;
-}
-
-/** An abort signal made only when asked for: most calls never ask, and an AbortController is costly. */
-function lazyAbort(): LazyAbort {
-  let controller: AbortController | undefined;
-  let aborted = false;
-  return {
-    get signal() {
-      if (!controller) {
-        controller = new AbortController();
-        if (aborted) controller.abort();
-      }
-      return controller.signal;
-    },
-    abort() {
-      aborted = true;
-      controller?.abort();
-    },
-  };
-}
+// One function for every stream: a closure made per call would hold the
+// call's objects for as long as Node keeps the stream (until a full collection).
+const ignore = () => undefined;
 
 function plain(headers: Headers | undefined): Record<string, string> {
   const out: Record<string, string> = {};

@@ -17,13 +17,22 @@ export function readBody(source: Readable, maxBytes: number, declaredLength?: st
     }
     const chunks: Buffer[] = [];
     let size = 0;
-    source.on("data", (chunk: Buffer) => {
+    const onData = (chunk: Buffer) => {
       if (size > maxBytes) return;
       size += chunk.length;
       if (size > maxBytes) tooLarge();
       else chunks.push(chunk);
-    });
-    source.once("end", () => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)));
-    source.once("error", reject);
+    };
+    // Listeners are removed when done: Node keeps an HTTP/2 stream until a
+    // full collection, and whatever its listeners hold stays with it.
+    const onEnd = () => {
+      source.off("data", onData).off("error", onError);
+      resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));
+    };
+    const onError = (err: Error) => {
+      source.off("data", onData).off("end", onEnd);
+      reject(err);
+    };
+    source.on("data", onData).once("end", onEnd).once("error", onError);
   });
 }

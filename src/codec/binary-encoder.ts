@@ -1,6 +1,5 @@
-import { ScalarType, toBinary, type DescField, type DescMessage, type Message } from "@bufbuild/protobuf";
-import { Edition } from "@bufbuild/protobuf/wkt";
-import { isSet, presenceOf, type Presence } from "./presence.js";
+import { toBinary, type DescField, type DescMessage, type Message } from "@bufbuild/protobuf";
+import { isSet, planMessage, presenceOf, type Presence, type Shape } from "./field-plan.js";
 
 /**
  * Binary encoding planned once per message type. protobuf-es encodes through
@@ -11,7 +10,7 @@ import { isSet, presenceOf, type Presence } from "./presence.js";
  * either way (test/unit/codec.test.ts compares them).
  */
 export function binaryEncoder(schema: DescMessage): (message: Message) => Uint8Array {
-  const plan = planMessage(schema, new Map());
+  const plan = planMessage(schema, planStep);
   if (!plan) return (message) => toBinary(schema, message);
   return (message) => {
     // Nested lengths and string byte lengths, in the order the write pass meets them.
@@ -30,7 +29,7 @@ export function binaryEncoder(schema: DescMessage): (message: Message) => Uint8A
   };
 }
 
-type Kind = "string" | "bool" | "int32" | "uint32" | "int64" | "message" | "messageList" | "stringList" | "stringMap";
+type Kind = Exclude<Shape, "enum">;
 
 interface FieldStep {
   name: string;
@@ -45,67 +44,20 @@ type Plan = FieldStep[];
 const lengthDelimited = 2;
 const varint = 0;
 
-/** Undefined when a field kind is not covered (or a type refers to itself, which no answer here does). */
-function planMessage(schema: DescMessage, seen: Map<string, Plan | undefined>): Plan | undefined {
-  if (seen.has(schema.typeName)) return seen.get(schema.typeName);
-  // proto2 and editions have defaults and required fields, which the plans do not model.
-  if (schema.file.edition !== Edition.EDITION_PROTO3) return undefined;
-  seen.set(schema.typeName, undefined);
-  const plan: Plan = [];
-  // Field number order, as protobuf-es writes them.
-  for (const field of [...schema.fields].sort((a, b) => a.number - b.number)) {
-    const step = planField(field, seen);
-    if (!step) return undefined;
-    plan.push(step);
-  }
-  seen.set(schema.typeName, plan);
-  return plan;
-}
-
-function planField(field: DescField, seen: Map<string, Plan | undefined>): FieldStep | undefined {
-  if (field.oneof) return undefined;
-  const base = { name: field.localName, presence: presenceOf(field) };
-  switch (field.fieldKind) {
-    case "scalar": {
-      const kind = scalarKind(field.scalar);
-      return kind && { ...base, kind, tag: tag(field.number, kind === "string" ? lengthDelimited : varint) };
-    }
+function planStep(field: DescField, shape: Shape, inner: Plan | undefined): FieldStep | undefined {
+  const base = { name: field.localName, presence: presenceOf(field, shape) };
+  switch (shape) {
+    case "message":
+    case "messageList":
+      return inner && { ...base, kind: shape, tag: tag(field.number, lengthDelimited), plan: inner };
+    case "string":
+    case "stringList":
+    case "stringMap":
+      return { ...base, kind: shape, tag: tag(field.number, lengthDelimited) };
     case "enum":
       return { ...base, kind: "int32", tag: tag(field.number, varint) };
-    case "message": {
-      if (field.delimitedEncoding) return undefined;
-      const plan = planMessage(field.message, seen);
-      return plan && { ...base, kind: "message", tag: tag(field.number, lengthDelimited), plan };
-    }
-    case "list":
-      if (field.listKind === "message") {
-        const plan = !field.delimitedEncoding && planMessage(field.message, seen);
-        return plan ? { ...base, kind: "messageList", tag: tag(field.number, lengthDelimited), plan } : undefined;
-      }
-      return field.listKind === "scalar" && field.scalar === ScalarType.STRING
-        ? { ...base, kind: "stringList", tag: tag(field.number, lengthDelimited) }
-        : undefined;
-    case "map":
-      return field.mapKey === ScalarType.STRING && field.mapKind === "scalar" && field.scalar === ScalarType.STRING
-        ? { ...base, kind: "stringMap", tag: tag(field.number, lengthDelimited) }
-        : undefined;
-  }
-}
-
-function scalarKind(scalar: ScalarType): Kind | undefined {
-  switch (scalar) {
-    case ScalarType.STRING:
-      return "string";
-    case ScalarType.BOOL:
-      return "bool";
-    case ScalarType.INT32:
-      return "int32";
-    case ScalarType.UINT32:
-      return "uint32";
-    case ScalarType.INT64:
-      return "int64";
     default:
-      return undefined;
+      return { ...base, kind: shape, tag: tag(field.number, varint) };
   }
 }
 

@@ -1,6 +1,6 @@
-import { ScalarType, toJson, toJsonString, type DescEnum, type DescField, type DescMessage, type JsonReadOptions, type JsonWriteStringOptions, type Message } from "@bufbuild/protobuf";
-import { Edition, TimestampSchema, type Timestamp } from "@bufbuild/protobuf/wkt";
-import { isSet, presenceOf, type Presence } from "./presence.js";
+import { toJson, toJsonString, type DescEnum, type DescField, type DescMessage, type JsonReadOptions, type JsonWriteStringOptions, type Message } from "@bufbuild/protobuf";
+import { TimestampSchema, type Timestamp } from "@bufbuild/protobuf/wkt";
+import { isSet, planMessage, presenceOf, type Presence, type Shape } from "./field-plan.js";
 
 /**
  * JSON encoding planned once per message type. protobuf-es builds a JSON
@@ -14,13 +14,14 @@ export function jsonEncoder(schema: DescMessage, options: Partial<JsonWriteStrin
   // Any option set other than these (read options do not change writing) is left to protobuf-es.
   const understood = new Set(["useProtoFieldName", "ignoreUnknownFields", "readUnknownFields"]);
   const plain = Object.entries(options).every(([name, value]) => understood.has(name) || !value);
-  const plan = plain ? planMessage(schema, options.useProtoFieldName ?? false, new Map()) : undefined;
+  const protoNames = options.useProtoFieldName ?? false;
+  const plan = plain ? planMessage<FieldStep>(schema, (field, shape, inner) => planStep(field, shape, inner, protoNames), notWellKnown) : undefined;
   if (!plan) return (message) => toJsonString(schema, message, options);
   // Unknown fields need no check: JSON leaves them out.
   return (message) => writeMessage(plan, message);
 }
 
-type Kind = "string" | "bool" | "number" | "int64" | "enum" | "timestamp" | "message" | "messageList" | "stringList" | "stringMap";
+type Kind = Exclude<Shape, "int32" | "uint32"> | "number" | "timestamp";
 
 interface FieldStep {
   name: string;
@@ -34,66 +35,17 @@ interface FieldStep {
 
 type Plan = FieldStep[];
 
-function planMessage(schema: DescMessage, protoNames: boolean, seen: Map<string, Plan | undefined>): Plan | undefined {
-  if (seen.has(schema.typeName)) return seen.get(schema.typeName);
-  // Well-known types other than Timestamp have JSON forms of their own; proto2
-  // and editions have defaults and required fields, which the plans do not model.
-  if (schema.typeName.startsWith("google.protobuf.") || schema.file.edition !== Edition.EDITION_PROTO3) return undefined;
-  seen.set(schema.typeName, undefined);
-  const plan: Plan = [];
-  // Field number order, as protobuf-es writes them.
-  for (const field of [...schema.fields].sort((a, b) => a.number - b.number)) {
-    const step = planField(field, protoNames, seen);
-    if (!step) return undefined;
-    plan.push(step);
-  }
-  seen.set(schema.typeName, plan);
-  return plan;
+function planStep(field: DescField, shape: Shape, inner: Plan | undefined, protoNames: boolean): FieldStep | undefined {
+  const base = { name: field.localName, key: `${JSON.stringify(protoNames ? field.name : field.jsonName)}:`, presence: presenceOf(field, shape) };
+  if (shape === "int32" || shape === "uint32") return { ...base, kind: "number" };
+  if (field.fieldKind === "enum") return { ...base, kind: "enum", enum: field.enum };
+  if (field.fieldKind === "message" && field.message.typeName === TimestampSchema.typeName) return { ...base, kind: "timestamp" };
+  if (shape === "message" || shape === "messageList") return inner && { ...base, kind: shape, plan: inner };
+  return { ...base, kind: shape };
 }
 
-function planField(field: DescField, protoNames: boolean, seen: Map<string, Plan | undefined>): FieldStep | undefined {
-  if (field.oneof) return undefined;
-  const base = { name: field.localName, key: `${JSON.stringify(protoNames ? field.name : field.jsonName)}:`, presence: presenceOf(field) };
-  switch (field.fieldKind) {
-    case "scalar": {
-      const kind = scalarKind(field.scalar);
-      return kind && { ...base, kind };
-    }
-    case "enum":
-      return field.enum.typeName === "google.protobuf.NullValue" ? undefined : { ...base, kind: "enum", enum: field.enum };
-    case "message": {
-      if (field.message.typeName === TimestampSchema.typeName) return { ...base, kind: "timestamp" };
-      const plan = planMessage(field.message, protoNames, seen);
-      return plan && { ...base, kind: "message", plan };
-    }
-    case "list":
-      if (field.listKind === "message") {
-        const plan = planMessage(field.message, protoNames, seen);
-        return plan && { ...base, kind: "messageList", plan };
-      }
-      return field.listKind === "scalar" && field.scalar === ScalarType.STRING ? { ...base, kind: "stringList" } : undefined;
-    case "map":
-      return field.mapKey === ScalarType.STRING && field.mapKind === "scalar" && field.scalar === ScalarType.STRING
-        ? { ...base, kind: "stringMap" }
-        : undefined;
-  }
-}
-
-function scalarKind(scalar: ScalarType): Kind | undefined {
-  switch (scalar) {
-    case ScalarType.STRING:
-      return "string";
-    case ScalarType.BOOL:
-      return "bool";
-    case ScalarType.INT32:
-    case ScalarType.UINT32:
-      return "number";
-    case ScalarType.INT64:
-      return "int64";
-    default:
-      return undefined;
-  }
-}
+// Well-known types other than Timestamp (a field kind of its own here) have JSON forms of their own.
+const notWellKnown = (schema: DescMessage) => !schema.typeName.startsWith("google.protobuf.");
 
 type Fields = Record<string, unknown>;
 

@@ -1,0 +1,104 @@
+import { ScalarType, type DescField, type DescMessage } from "@bufbuild/protobuf";
+import { Edition, FeatureSet_FieldPresence } from "@bufbuild/protobuf/wkt";
+
+/** The field shapes the planned encoders cover; any other field leaves its type to protobuf-es. */
+export type Shape = "string" | "bool" | "int32" | "uint32" | "int64" | "enum" | "message" | "messageList" | "stringList" | "stringMap";
+
+/**
+ * When a field is written, in binary and JSON alike: explicit-presence fields
+ * whenever set, implicit-presence ones unless they hold their zero value,
+ * lists and maps unless empty.
+ */
+export type Presence = "explicit" | "text" | "flag" | "number" | "integer64" | "list" | "map";
+
+/**
+ * Plans a message type for an encoder: its fields in number order (as
+ * protobuf-es writes them), each made into a step by `step`, which gets the
+ * plan of a message field's type when there is one. Undefined when any field
+ * cannot be planned, when `covers` refuses a type, for proto2 and editions
+ * (defaults and required fields, which the plans do not model), and for a
+ * type that contains itself.
+ */
+export function planMessage<Step>(
+  schema: DescMessage,
+  step: (field: DescField, shape: Shape, inner: Step[] | undefined) => Step | undefined,
+  covers: (schema: DescMessage) => boolean = () => true,
+): Step[] | undefined {
+  const seen = new Map<string, Step[] | undefined>();
+  const plan = (message: DescMessage): Step[] | undefined => {
+    if (seen.has(message.typeName)) return seen.get(message.typeName);
+    if (message.file.edition !== Edition.EDITION_PROTO3 || !covers(message)) return undefined;
+    seen.set(message.typeName, undefined);
+    const steps: Step[] = [];
+    for (const field of [...message.fields].sort((a, b) => a.number - b.number)) {
+      const shape = shapeOf(field);
+      const inner = shape === "message" || shape === "messageList" ? plan(messageOf(field)) : undefined;
+      const made = shape && step(field, shape, inner);
+      if (!made) return undefined;
+      steps.push(made);
+    }
+    seen.set(message.typeName, steps);
+    return steps;
+  };
+  return plan(schema);
+}
+
+const scalarShapes: Partial<Record<ScalarType, Shape>> = {
+  [ScalarType.STRING]: "string",
+  [ScalarType.BOOL]: "bool",
+  [ScalarType.INT32]: "int32",
+  [ScalarType.UINT32]: "uint32",
+  [ScalarType.INT64]: "int64",
+};
+
+function shapeOf(field: DescField): Shape | undefined {
+  if (field.oneof) return undefined;
+  switch (field.fieldKind) {
+    case "scalar":
+      return scalarShapes[field.scalar];
+    case "enum":
+      return field.enum.typeName === "google.protobuf.NullValue" ? undefined : "enum";
+    case "message":
+      return field.delimitedEncoding ? undefined : "message";
+    case "list":
+      if (field.listKind === "message") return field.delimitedEncoding ? undefined : "messageList";
+      return field.listKind === "scalar" && field.scalar === ScalarType.STRING ? "stringList" : undefined;
+    case "map":
+      return field.mapKey === ScalarType.STRING && field.mapKind === "scalar" && field.scalar === ScalarType.STRING ? "stringMap" : undefined;
+  }
+}
+
+function messageOf(field: DescField): DescMessage {
+  if (field.fieldKind === "message" || (field.fieldKind === "list" && field.listKind === "message")) return field.message;
+  throw new Error(`${field} is not a message field`);
+}
+
+export function presenceOf(field: DescField, shape: Shape): Presence {
+  if (shape === "messageList" || shape === "stringList") return "list";
+  if (shape === "stringMap") return "map";
+  if (shape === "message" || field.presence === FeatureSet_FieldPresence.EXPLICIT) return "explicit";
+  if (shape === "string") return "text";
+  if (shape === "bool") return "flag";
+  return shape === "int64" ? "integer64" : "number";
+}
+
+export function isSet(presence: Presence, value: unknown): boolean {
+  switch (presence) {
+    case "explicit":
+      return value !== undefined;
+    case "text":
+      return value !== "";
+    case "flag":
+      return value !== false;
+    case "number":
+      return value !== 0;
+    case "integer64":
+      // A bigint, or a string under jstype = JS_STRING.
+      return Number(value) !== 0;
+    case "list":
+      return (value as unknown[]).length > 0;
+    case "map":
+      for (const _ in value as object) return true;
+      return false;
+  }
+}

@@ -251,7 +251,7 @@ export function createLeanUnary(options: LeanUnaryOptions) {
 export type LeanUnary = ReturnType<typeof createLeanUnary>;
 
 // One function for every stream: a closure made per call would hold the
-// call's objects for as long as Node keeps the stream (until a full collection).
+// call's objects for as long as Node keeps the stream, which outlives the call.
 const ignore = () => undefined;
 
 function plain(headers: Headers | undefined): Record<string, string> {

@@ -23,8 +23,8 @@ export function readBody(source: Readable, maxBytes: number, declaredLength?: st
       if (size > maxBytes) tooLarge();
       else chunks.push(chunk);
     };
-    // Listeners are removed when done: Node keeps an HTTP/2 stream until a
-    // full collection, and whatever its listeners hold stays with it.
+    // Listeners are removed when done: an HTTP/2 stream outlives its call in
+    // Node, and whatever its listeners hold stays with it.
     const onEnd = () => {
       source.off("data", onData).off("error", onError);
       resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks));

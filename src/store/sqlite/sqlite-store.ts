@@ -32,12 +32,14 @@ function offloadCheckpoints(db: Database.Database, filename: string, busyTimeout
   db.pragma("wal_autocheckpoint = 0");
   // A WAL grown under a burst of writes is cut back to this size once it is reset.
   db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
+  let fellBack = false;
   return startCheckpointer({
     filename,
     busyTimeoutMs,
     intervalMs: 250,
     onFailure: (reason) => {
-      if (!db.open || (db.pragma("wal_autocheckpoint", { simple: true }) as number) > 0) return;
+      if (fellBack || !db.open) return;
+      fellBack = true;
       db.pragma("wal_autocheckpoint = 1000");
       process.emitWarning(`SQLite checkpoints moved back to commits: ${reason}`, { code: "INVITES_CHECKPOINT_WORKER" });
     },

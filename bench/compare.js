@@ -11,6 +11,7 @@ const { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync, openSync
 const { tmpdir } = require("node:os");
 const { join, resolve } = require("node:path");
 const { create, toBinary } = require("@bufbuild/protobuf");
+const median = require("./median.js");
 
 const [distA, distB, load, pairsArg] = process.argv.slice(2);
 if (!distA || !distB || !["read-grpc", "read-json", "create"].includes(load)) {
@@ -93,12 +94,6 @@ function run(port, seconds) {
   const out = execFileSync("taskset", ["-c", "1", ...argv], { encoding: "utf8" });
   if (/Non-2xx|[1-9]\d* failed/.test(out)) throw new Error(`errors under load:\n${out}`);
   return Number((/([\d.]+) req\/s/.exec(out) ?? /Requests\/sec:\s+([\d.]+)/.exec(out))[1]);
-}
-
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length / 2;
-  return sorted.length % 2 ? sorted[Math.floor(mid)] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 main().catch((err) => {

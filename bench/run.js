@@ -12,6 +12,7 @@ const { tmpdir } = require("node:os");
 const { join } = require("node:path");
 const { create, toBinary } = require("@bufbuild/protobuf");
 const Database = require("better-sqlite3");
+const median = require("./median.js");
 const pb = require("../dist/gen/invites/v1/invites_pb.js");
 const { openSqliteStore } = require("../dist/src/store/sqlite/sqlite-store.js");
 const { generateInviteCode } = require("../dist/src/invites/invite-code.js");
@@ -108,12 +109,6 @@ const bodyFile = (name, bytes) => {
   return file;
 };
 const binary = (schema, init) => Buffer.from(toBinary(schema, create(schema, init)));
-
-function middle(numbers) {
-  const values = [...numbers].sort((a, b) => a - b);
-  const mid = values.length / 2;
-  return values.length % 2 ? values[Math.floor(mid)] : (values[mid - 1] + values[mid]) / 2;
-}
 
 /** h2load: gRPC or Connect over h2c, 8 connections × 16 streams. */
 function h2load(url, file, headers, extra = []) {
@@ -230,9 +225,9 @@ async function main() {
       console.log(`round ${round}  ${c.name.padEnd(52)} ${r.rps.toFixed(0).padStart(7)} req/s${r.errors ? `  (${r.errors} errors)` : ""}${r.p99 ? `  p99 ${r.p99}` : ""}`);
     }
   }
-  const median = (name) => middle(results[name].map((r) => r.rps));
+  const medianOf = (name) => median(results[name].map((r) => r.rps));
 
-  const figures = Object.fromEntries(cases.map((c) => [c.name, Math.round(median(c.name))]));
+  const figures = Object.fromEntries(cases.map((c) => [c.name, Math.round(medianOf(c.name))]));
   // Each service case at half its own peak; each floor and grpc-js at the rate of the service case it
   // stands beside, which shows what the machine, Node and the probe add by themselves.
   const latency = {};
@@ -272,7 +267,7 @@ async function main() {
   const rssKb = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${service1m.pid}/status`, "utf8"))?.[1] ?? 0);
   const dbBytes = statSync(db1m).size + (statSync(`${db1m}-wal`, { throwIfNoEntry: false })?.size ?? 0);
   for (const child of children.splice(0)) child.kill("SIGKILL");
-  const med = (runs) => middle(runs.map((r) => r.rps));
+  const med = (runs) => median(runs.map((r) => r.rps));
 
   const ratio = (a, b) => figures[a] / figures[b];
   const targets = [

@@ -20,6 +20,9 @@ function random(seed: number) {
 const strings = ["", "a", "group-17", "Zoë", "日本語", "👋🏽 hi", '"quoted" \\ back\nline\t', "\u0000\u001f", "\ud800 lone", "x".repeat(200)];
 const int32s = [0, 1, 127, 128, 300, 16384, 2 ** 31 - 1, -1, -300, -(2 ** 31)];
 const seconds = [0n, 1n, 1_700_000_000n, 253402300799n, -62135596800n, -1n];
+// Half from the edges above, half anywhere in the range JSON can write (years 1 to 9999).
+const timestampSeconds = (r: ReturnType<typeof random>) =>
+  r.next() < 0.5 ? r.pick(seconds) : BigInt(Math.floor(-62135596800 + r.next() * (253402300799 + 62135596800)));
 const nanos = [0, 1, 1_000, 1_000_000, 123_456_789, 999_999_999, 500_000_000];
 const mapKeys = ["a", "10", "2", "role", "日本", ""];
 
@@ -58,7 +61,7 @@ function valueFor(field: DescField, r: ReturnType<typeof random>): unknown {
 }
 
 function message(schema: DescMessage, r: ReturnType<typeof random>): Message {
-  if (schema.typeName === TimestampSchema.typeName) return create(TimestampSchema, { seconds: r.pick(seconds), nanos: r.pick(nanos) });
+  if (schema.typeName === TimestampSchema.typeName) return create(TimestampSchema, { seconds: timestampSeconds(r), nanos: r.pick(nanos) });
   if (schema.typeName === DurationSchema.typeName) return create(DurationSchema, { seconds: BigInt(Math.floor(r.next() * 1000)), nanos: r.pick(nanos) });
   return fill(schema, r);
 }

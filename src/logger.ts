@@ -27,9 +27,24 @@ export function createLogger(level: LogLevel = "info", destination: LogDestinati
     rank[label] < rank[level]
       ? () => undefined
       : (message: string, fields: LogFields = {}) => {
-          destination.write(`${JSON.stringify({ level: label, time: new Date().toISOString(), ...fields, msg: message })}\n`);
+          const line: LogFields = { level: label, time: isoNow() };
+          Object.assign(line, fields).msg = message;
+          destination.write(`${JSON.stringify(line)}\n`);
         };
   return { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
+}
+
+let lastMs = Number.NaN;
+let lastIso = "";
+
+/** The time in ISO form, formatted once per millisecond: the lines of a busy turn share it. */
+function isoNow(): string {
+  const ms = Date.now();
+  if (ms !== lastMs) {
+    lastMs = ms;
+    lastIso = new Date(ms).toISOString();
+  }
+  return lastIso;
 }
 
 let stderr: LogDestination | undefined;

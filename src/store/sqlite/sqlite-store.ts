@@ -13,11 +13,11 @@ import {
   type ListQuery,
   type ListState,
   type Page,
-  type StoredState,
 } from "../store.js";
 import { pageOf } from "../page.js";
 import { startCheckpointer, type Checkpointer } from "./checkpointer.js";
 import { createGroupCommit } from "./group-commit.js";
+import { cursorOf, fromRow, insertColumns, inviteColumns, toRow, type InviteValues } from "./invite-row.js";
 import { sqliteMigrations } from "./migrations.js";
 
 export interface SqliteStoreOptions {
@@ -46,26 +46,6 @@ function offloadCheckpoints(db: Database.Database, filename: string, busyTimeout
   });
 }
 
-interface InviteRow {
-  seq: number;
-  id: string;
-  namespace: string;
-  group_id: string;
-  email: string;
-  code: string;
-  state: StoredState;
-  create_time: number;
-  update_time: number;
-  expire_time: number | null;
-  accept_time: number | null;
-  revoke_time: number | null;
-  inviter: string;
-  role: string;
-  metadata: string;
-  max_uses: number;
-  use_count: number;
-}
-
 interface AcceptanceRow {
   seq: number;
   invite_id: string;
@@ -73,9 +53,6 @@ interface AcceptanceRow {
   email: string;
   accept_time: number;
 }
-
-const insertColumns =
-  "id, namespace, group_id, email, code, state, create_time, update_time, expire_time, accept_time, revoke_time, inviter, role, metadata, max_uses, use_count";
 
 // An invite is usable while pending, unexpired and not used up.
 const usable = "state = 'pending' AND (expire_time IS NULL OR expire_time > @now) AND (max_uses = 0 OR use_count < max_uses)";
@@ -106,8 +83,10 @@ export function openSqliteStore(options: SqliteStoreOptions): InviteStore {
   // ":memory:" and "" (a temporary database) are private to this connection.
   const checkpointer = options.filename === ":memory:" || options.filename === "" ? undefined : offloadCheckpoints(db, options.filename, busyTimeoutMs);
 
-  const statement = <P extends unknown[] | Record<string, unknown>, R = InviteRow>(sql: string) =>
-    db.prepare<P, R>(sql);
+  const statement = <P extends unknown[] | Record<string, unknown>, R = unknown>(sql: string) => db.prepare<P, R>(sql);
+  // Statements that answer with invites, in raw mode: see InviteValues.
+  const invitesStatement = <P extends unknown[] | Record<string, unknown>>(sql: string) =>
+    db.prepare<P, InviteValues>(sql.replace("SELECT *", `SELECT ${inviteColumns}`).replace("RETURNING *", `RETURNING ${inviteColumns}`)).raw(true);
   const expirePending = statement<Record<string, unknown>>(
     `UPDATE invites SET state = 'expired', update_time = @now
      WHERE namespace = @namespace AND group_id = @group_id AND email = @email AND state = 'pending' AND email <> ''
@@ -119,17 +98,17 @@ export function openSqliteStore(options: SqliteStoreOptions): InviteStore {
              @accept_time, @revoke_time, @inviter, @role, @metadata, @max_uses, @use_count)
      ON CONFLICT (namespace, group_id, email) WHERE state = 'pending' AND email <> '' DO NOTHING`,
   );
-  const selectPending = statement<[string, string, string]>(
+  const selectPending = invitesStatement<[string, string, string]>(
     // The partial index's own terms, so SQLite can use it.
     "SELECT * FROM invites WHERE namespace = ? AND group_id = ? AND email = ? AND state = 'pending' AND email <> ''",
   );
-  const selectById = statement<[string, string]>("SELECT * FROM invites WHERE namespace = ? AND id = ?");
-  const selectByCode = statement<[string, string]>("SELECT * FROM invites WHERE namespace = ? AND code = ?");
+  const selectById = invitesStatement<[string, string]>("SELECT * FROM invites WHERE namespace = ? AND id = ?");
+  const selectByCode = invitesStatement<[string, string]>("SELECT * FROM invites WHERE namespace = ? AND code = ?");
   const remove = statement<[string, string]>("DELETE FROM invites WHERE namespace = ? AND id = ?");
   const selectAcceptance = statement<[string, string], { seq: number }>(
     "SELECT seq FROM acceptances WHERE invite_id = ? AND user_id = ?",
   );
-  const useOnce = statement<Record<string, unknown>>(
+  const useOnce = invitesStatement<Record<string, unknown>>(
     `UPDATE invites SET use_count = use_count + 1, accept_time = @now, update_time = @now,
        state = CASE WHEN max_uses > 0 AND use_count + 1 >= max_uses THEN 'accepted' ELSE state END
      WHERE id = @id AND ${usable} AND (email = '' OR email = @email)
@@ -138,12 +117,12 @@ export function openSqliteStore(options: SqliteStoreOptions): InviteStore {
   const insertAcceptance = statement<Record<string, unknown>>(
     "INSERT INTO acceptances (invite_id, user_id, email, accept_time) VALUES (@invite_id, @user_id, @email, @now)",
   );
-  const revoke = statement<Record<string, unknown>>(
+  const revoke = invitesStatement<Record<string, unknown>>(
     `UPDATE invites SET state = 'revoked', revoke_time = @now, update_time = @now
      WHERE namespace = @namespace AND id = @id AND state IN ('pending', 'expired')
      RETURNING *`,
   );
-  const renew = statement<Record<string, unknown>>(
+  const renew = invitesStatement<Record<string, unknown>>(
     `UPDATE invites SET state = 'pending', expire_time = @expire_time, code = coalesce(@code, code), update_time = @now
      WHERE namespace = @namespace AND id = @id AND state IN ('pending', 'expired') AND (max_uses = 0 OR use_count < max_uses)
      RETURNING *`,
@@ -156,10 +135,10 @@ export function openSqliteStore(options: SqliteStoreOptions): InviteStore {
   const ping = db.prepare("SELECT 1");
 
   // Prepared on first use: one statement per combination of filters.
-  const prepared = new Map<string, Database.Statement<Record<string, unknown>, InviteRow>>();
-  const cached = (sql: string) => {
-    let found = prepared.get(sql);
-    if (!found) prepared.set(sql, (found = db.prepare(sql)));
+  const prepared = new Map<string, Database.Statement>();
+  const preparedOnce = <S extends Database.Statement>(sql: string, prepare: (sql: string) => S): S => {
+    let found = prepared.get(sql) as S | undefined;
+    if (!found) prepared.set(sql, (found = prepare(sql)));
     return found;
   };
 
@@ -180,10 +159,11 @@ export function openSqliteStore(options: SqliteStoreOptions): InviteStore {
   const acceptTx = db.transaction((input: { namespace: string; code: string; userId: string; email: string; now: number }): AcceptResult => {
     const found = selectByCode.get(input.namespace, input.code);
     if (!found) return { kind: "missing" };
-    if (selectAcceptance.get(found.id, input.userId)) return { kind: "repeated", invite: fromRow(found) };
-    const used = useOnce.get({ id: found.id, email: input.email, now: input.now });
+    const [, id] = found;
+    if (selectAcceptance.get(id, input.userId)) return { kind: "repeated", invite: fromRow(found) };
+    const used = useOnce.get({ id, email: input.email, now: input.now });
     if (!used) return { kind: "refused", invite: fromRow(found) };
-    insertAcceptance.run({ invite_id: found.id, user_id: input.userId, email: input.email, now: input.now });
+    insertAcceptance.run({ invite_id: id, user_id: input.userId, email: input.email, now: input.now });
     return { kind: "changed", invite: fromRow(used) };
   });
 
@@ -193,7 +173,7 @@ export function openSqliteStore(options: SqliteStoreOptions): InviteStore {
   const write = <T>(operation: () => T) => commit(operation).catch((err: unknown) => Promise.reject(storeError(err)));
   const read = <T>(operation: () => T) => readTogether(operation).catch((err: unknown) => Promise.reject(storeError(err)));
 
-  const change = (row: InviteRow | undefined, namespace: string, id: string): ChangeResult => {
+  const change = (row: InviteValues | undefined, namespace: string, id: string): ChangeResult => {
     if (row) return { kind: "changed", invite: fromRow(row) };
     const current = selectById.get(namespace, id);
     return current ? { kind: "refused", invite: fromRow(current) } : { kind: "missing" };
@@ -254,8 +234,9 @@ export function openSqliteStore(options: SqliteStoreOptions): InviteStore {
     if (query.email !== undefined) where.push("email = @email");
     if (query.states?.length) where.push(`(${query.states.map((s) => stateConditions[s]).join(" OR ")})`);
     if (query.after) where.push("(create_time < @afterTime OR (create_time = @afterTime AND seq < @afterSeq))");
-    const rows = cached(
+    const rows = preparedOnce(
       `SELECT * FROM invites WHERE ${where.join(" AND ")} ORDER BY create_time DESC, seq DESC LIMIT @limit`,
+      invitesStatement<Record<string, unknown>>,
     ).all({
       namespace: query.namespace,
       groupId: query.groupId,
@@ -266,16 +247,17 @@ export function openSqliteStore(options: SqliteStoreOptions): InviteStore {
       // One extra row tells whether another page follows.
       limit: query.limit + 1,
     });
-    return pageOf(rows, query.limit, fromRow, (row) => ({ time: new Date(row.create_time), seq: row.seq }));
+    return pageOf(rows, query.limit, fromRow, cursorOf);
   }
 
   function listAcceptances(namespace: string, inviteId: string, limit: number, after?: { time: Date; seq: number }): Page<AcceptanceRecord> {
-    const rows = cached(
+    const rows = preparedOnce(
       `SELECT a.* FROM acceptances a JOIN invites i ON i.id = a.invite_id
        WHERE i.namespace = @namespace AND a.invite_id = @inviteId
          ${after ? "AND (a.accept_time > @afterTime OR (a.accept_time = @afterTime AND a.seq > @afterSeq))" : ""}
        ORDER BY a.accept_time, a.seq LIMIT @limit`,
-    ).all({ namespace, inviteId, afterTime: after?.time.getTime(), afterSeq: after?.seq, limit: limit + 1 }) as unknown as AcceptanceRow[];
+      (sql) => db.prepare<Record<string, unknown>, AcceptanceRow>(sql),
+    ).all({ namespace, inviteId, afterTime: after?.time.getTime(), afterSeq: after?.seq, limit: limit + 1 });
     return pageOf(rows, limit, fromAcceptanceRow, (row) => ({ time: new Date(row.accept_time), seq: row.seq }));
   }
 }
@@ -335,55 +317,8 @@ function isUniqueViolation(err: unknown, column: string): boolean {
   return isSqliteError(err) && err.code === "SQLITE_CONSTRAINT_UNIQUE" && err.message.includes(column);
 }
 
-function optionalRow(row: InviteRow | undefined): InviteRecord | undefined {
+function optionalRow(row: InviteValues | undefined): InviteRecord | undefined {
   return row ? fromRow(row) : undefined;
-}
-
-const time = (date: Date | undefined) => date?.getTime() ?? null;
-const date = (ms: number | null) => (ms === null ? undefined : new Date(ms));
-
-function toRow(invite: InviteRecord): Omit<InviteRow, "seq"> {
-  return {
-    id: invite.id,
-    namespace: invite.namespace,
-    group_id: invite.groupId,
-    email: invite.email,
-    code: invite.code,
-    state: invite.state,
-    create_time: invite.createTime.getTime(),
-    update_time: invite.updateTime.getTime(),
-    expire_time: time(invite.expireTime),
-    accept_time: time(invite.acceptTime),
-    revoke_time: time(invite.revokeTime),
-    inviter: invite.inviter,
-    role: invite.role,
-    metadata: JSON.stringify(invite.metadata),
-    max_uses: invite.maxUses,
-    use_count: invite.useCount,
-  };
-}
-
-function fromRow(row: InviteRow): InviteRecord {
-  const record: InviteRecord = {
-    id: row.id,
-    namespace: row.namespace,
-    groupId: row.group_id,
-    email: row.email,
-    code: row.code,
-    state: row.state,
-    createTime: new Date(row.create_time),
-    updateTime: new Date(row.update_time),
-    inviter: row.inviter,
-    role: row.role,
-    metadata: JSON.parse(row.metadata) as Record<string, string>,
-    maxUses: row.max_uses,
-    useCount: row.use_count,
-  };
-  // Absent rather than undefined, so records compare equal to what was stored.
-  if (row.expire_time !== null) record.expireTime = date(row.expire_time);
-  if (row.accept_time !== null) record.acceptTime = date(row.accept_time);
-  if (row.revoke_time !== null) record.revokeTime = date(row.revoke_time);
-  return record;
 }
 
 function fromAcceptanceRow(row: AcceptanceRow): AcceptanceRecord {

@@ -1,4 +1,5 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { Registry, collectDefaultMetrics } from "prom-client";
+import { labeledCounter, labeledHistogram } from "./labeled-metrics.js";
 import type { InviteStore } from "../store/store.js";
 
 export type Metrics = ReturnType<typeof createMetrics>;
@@ -7,34 +8,38 @@ export type Metrics = ReturnType<typeof createMetrics>;
 export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  const latencyBuckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+  const buckets = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
   return {
     registry,
-    requests: new Counter({
+    /** Label values: procedure, protocol (grpc, grpc-web, connect, m3o), code. */
+    requests: labeledCounter({
+      registry,
       name: "invites_requests_total",
       help: "Requests by procedure, protocol (grpc, grpc-web, connect, m3o) and code.",
-      labelNames: ["procedure", "protocol", "code"] as const,
-      registers: [registry],
+      labelNames: ["procedure", "protocol", "code"],
     }),
-    requestDuration: new Histogram({
+    /** Label values: procedure, protocol. */
+    requestDuration: labeledHistogram({
+      registry,
       name: "invites_request_duration_seconds",
       help: "Request latency by procedure and protocol.",
-      labelNames: ["procedure", "protocol"] as const,
-      buckets: latencyBuckets,
-      registers: [registry],
+      labelNames: ["procedure", "protocol"],
+      buckets,
     }),
-    storeDuration: new Histogram({
+    /** Label values: operation, outcome. */
+    storeDuration: labeledHistogram({
+      registry,
       name: "invites_store_duration_seconds",
       help: "Store operation latency, by operation and outcome (ok or error).",
-      labelNames: ["operation", "outcome"] as const,
-      buckets: latencyBuckets,
-      registers: [registry],
+      labelNames: ["operation", "outcome"],
+      buckets,
     }),
-    invites: new Counter({
+    /** Label values: change. */
+    invites: labeledCounter({
+      registry,
       name: "invites_changes_total",
       help: "Invites created, accepted (each use), revoked and deleted.",
-      labelNames: ["change"] as const,
-      registers: [registry],
+      labelNames: ["change"],
     }),
   };
 }
@@ -43,15 +48,16 @@ export function createMetrics() {
 export function instrumentStore(store: InviteStore, metrics: Metrics): InviteStore {
   const timed = <A extends unknown[], R>(operation: string, fn: (...args: A) => Promise<R>, count?: (result: R) => string | undefined) =>
     async (...args: A): Promise<R> => {
-      const end = metrics.storeDuration.startTimer({ operation });
+      const started = performance.now();
+      const end = (outcome: string) => metrics.storeDuration.observe([operation, outcome], (performance.now() - started) / 1000);
       try {
         const result = await fn(...args);
-        end({ outcome: "ok" });
+        end("ok");
         const change = count?.(result);
-        if (change) metrics.invites.inc({ change });
+        if (change) metrics.invites.inc([change]);
         return result;
       } catch (err) {
-        end({ outcome: "error" });
+        end("error");
         throw err;
       }
     };

@@ -55,8 +55,8 @@ export function createRequestObserver(logger: Logger, metrics: Metrics): Request
         if (protocol === "http") return;
         // Labels must stay few: an M3O path the service never reached may name any method.
         const label = record.procedure ?? (protocol === "m3o" ? "m3o" : procedure.replace(/^\//, ""));
-        metrics.requests.inc({ procedure: label, protocol, code });
-        metrics.requestDuration.observe({ procedure: label, protocol }, seconds);
+        metrics.requests.inc([label, protocol, code]);
+        metrics.requestDuration.observe([label, protocol], seconds);
       },
     };
   };

@@ -1,0 +1,80 @@
+import type { Registry } from "prom-client";
+
+/**
+ * A counter and a histogram for the per-request metrics, exposed through a
+ * prom-client registry like prom-client's own. prom-client checks and hashes
+ * a label object on every update (≈ 1.5 µs for a request's three updates
+ * here); these take label values in the order of their names and find their
+ * series by one joined key. They keep nothing else: no exemplars, no
+ * default labels, no aggregation across workers.
+ */
+export interface LabeledCounter {
+  inc(labelValues: readonly string[], by?: number): void;
+}
+
+export interface LabeledHistogram {
+  observe(labelValues: readonly string[], value: number): void;
+}
+
+interface MetricSpec {
+  registry: Registry;
+  name: string;
+  help: string;
+  labelNames: readonly string[];
+}
+
+interface Sample {
+  metricName?: string;
+  labels: Record<string, string | number>;
+  value: number;
+}
+
+// Label values here are procedure, protocol and code names: never this character.
+const separator = "\u0000";
+
+export function labeledCounter({ registry, name, help, labelNames }: MetricSpec): LabeledCounter {
+  const series = new Map<string, { labels: Record<string, string>; value: number }>();
+  register(registry, name, help, "counter", () => [...series.values()], () => series.clear());
+  return {
+    inc(labelValues, by = 1) {
+      const key = labelValues.join(separator);
+      let found = series.get(key);
+      if (!found) series.set(key, (found = { labels: labelsOf(labelNames, labelValues), value: 0 }));
+      found.value += by;
+    },
+  };
+}
+
+export function labeledHistogram({ registry, name, help, labelNames, buckets }: MetricSpec & { buckets: readonly number[] }): LabeledHistogram {
+  const bounds = [...buckets].sort((a, b) => a - b);
+  const series = new Map<string, { labels: Record<string, string>; counts: number[]; sum: number; count: number }>();
+  register(registry, name, help, "histogram", () => [...series.values()].flatMap((s) => {
+    let cumulative = 0;
+    const samples: Sample[] = bounds.map((le, i) => ({ metricName: `${name}_bucket`, labels: { le, ...s.labels }, value: (cumulative += s.counts[i]) }));
+    samples.push({ metricName: `${name}_bucket`, labels: { le: "+Inf", ...s.labels }, value: s.count });
+    samples.push({ metricName: `${name}_sum`, labels: s.labels, value: s.sum }, { metricName: `${name}_count`, labels: s.labels, value: s.count });
+    return samples;
+  }), () => series.clear());
+  return {
+    observe(labelValues, value) {
+      const key = labelValues.join(separator);
+      let found = series.get(key);
+      if (!found) series.set(key, (found = { labels: labelsOf(labelNames, labelValues), counts: bounds.map(() => 0), sum: 0, count: 0 }));
+      const bucket = bounds.findIndex((bound) => value <= bound);
+      if (bucket >= 0) found.counts[bucket]++;
+      found.sum += value;
+      found.count++;
+    },
+  };
+}
+
+function labelsOf(names: readonly string[], values: readonly string[]): Record<string, string> {
+  if (values.length !== names.length) throw new Error(`expected label values for ${names.join(", ")}`);
+  return Object.fromEntries(names.map((name, i) => [name, values[i]]));
+}
+
+/** The shape prom-client's registry reads from a metric: `get()` for /metrics, `reset()` for resetMetrics(). */
+function register(registry: Registry, name: string, help: string, type: "counter" | "histogram", samples: () => Sample[], reset: () => void): void {
+  const get = async () => ({ name, help, type, values: samples(), aggregator: "sum" });
+  registry.registerMetric({ name, help, get, reset } as unknown as Parameters<Registry["registerMetric"]>[0]);
+}

@@ -3,30 +3,18 @@ import { DurationSchema, StructSchema, TimestampSchema, timestampFromMs } from "
 import { binaryEncoder } from "../../src/codec/binary-encoder.js";
 import { jsonEncoder } from "../../src/codec/json-encoder.js";
 import { InviteSchema, ReadResponseSchema, file_invites_v1_invites } from "../../gen/invites/v1/invites_pb.js";
-
-// A seeded generator (mulberry32), so a failure can be reproduced.
-function random(seed: number) {
-  let state = seed >>> 0;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(state ^ (state >>> 15), state | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const pick = <T>(items: readonly T[]) => items[Math.floor(next() * items.length)];
-  return { next, pick };
-}
+import { seededRandom, type SeededRandom } from "../support/seeded-random.js";
 
 const strings = ["", "a", "group-17", "Zoë", "日本語", "👋🏽 hi", '"quoted" \\ back\nline\t', "\u0000\u001f", "\ud800 lone", "x".repeat(200)];
 const int32s = [0, 1, 127, 128, 300, 16384, 2 ** 31 - 1, -1, -300, -(2 ** 31)];
 const seconds = [0n, 1n, 1_700_000_000n, 253402300799n, -62135596800n, -1n];
 // Half from the edges above, half anywhere in the range JSON can write (years 1 to 9999).
-const timestampSeconds = (r: ReturnType<typeof random>) =>
+const timestampSeconds = (r: SeededRandom) =>
   r.next() < 0.5 ? r.pick(seconds) : BigInt(Math.floor(-62135596800 + r.next() * (253402300799 + 62135596800)));
 const nanos = [0, 1, 1_000, 1_000_000, 123_456_789, 999_999_999, 500_000_000];
 const mapKeys = ["a", "10", "2", "role", "日本", ""];
 
-function fill(schema: DescMessage, r: ReturnType<typeof random>): Message {
+function fill(schema: DescMessage, r: SeededRandom): Message {
   const message = create(schema) as unknown as Record<string, unknown>;
   const done = new Set<string>();
   for (const field of schema.fields) {
@@ -42,7 +30,7 @@ function fill(schema: DescMessage, r: ReturnType<typeof random>): Message {
   return message as unknown as Message;
 }
 
-function valueFor(field: DescField, r: ReturnType<typeof random>): unknown {
+function valueFor(field: DescField, r: SeededRandom): unknown {
   const count = Math.floor(r.next() * 4);
   switch (field.fieldKind) {
     case "scalar":
@@ -60,14 +48,14 @@ function valueFor(field: DescField, r: ReturnType<typeof random>): unknown {
   }
 }
 
-function message(schema: DescMessage, r: ReturnType<typeof random>): Message {
+function message(schema: DescMessage, r: SeededRandom): Message {
   if (schema.typeName === TimestampSchema.typeName) return create(TimestampSchema, { seconds: timestampSeconds(r), nanos: r.pick(nanos) });
   if (schema.typeName === DurationSchema.typeName) return create(DurationSchema, { seconds: BigInt(Math.floor(r.next() * 1000)), nanos: r.pick(nanos) });
   return fill(schema, r);
 }
 
 // The scalar types of the invites proto; another would need values of its own.
-function scalar(type: ScalarType, r: ReturnType<typeof random>): unknown {
+function scalar(type: ScalarType, r: SeededRandom): unknown {
   switch (type) {
     case ScalarType.STRING:
       return r.pick(strings);
@@ -98,7 +86,7 @@ function outcome<T>(encode: () => T): { value: T } | { error: string } {
 describe.each(file_invites_v1_invites.messages.map((schema) => [schema.name, schema] as const))("%s", (_, schema) => {
   test("binary: the same bytes as toBinary for 500 random messages", () => {
     const encode = binaryEncoder(schema);
-    const r = random(schema.name.length * 7919);
+    const r = seededRandom(schema.name.length * 7919);
     for (let i = 0; i < 500; i++) {
       const message = fill(schema, r);
       const expected = outcome(() => Buffer.from(toBinary(schema, message)).toString("hex"));
@@ -108,7 +96,7 @@ describe.each(file_invites_v1_invites.messages.map((schema) => [schema.name, sch
 
   test.each(jsonOptionSets)("JSON with %j: the same text as toJsonString for 500 random messages", (options) => {
     const encode = jsonEncoder(schema, options);
-    const r = random(schema.name.length * 104729);
+    const r = seededRandom(schema.name.length * 104729);
     for (let i = 0; i < 500; i++) {
       const message = fill(schema, r);
       expect(outcome(() => encode(message))).toEqual(outcome(() => toJsonString(schema, message, options)));

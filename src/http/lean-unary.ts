@@ -1,6 +1,6 @@
 import type * as http2 from "node:http2";
 import type { Readable } from "node:stream";
-import { create, fromBinary, fromJsonString, isMessage, type DescMethodUnary, type Message, type DescService, type JsonReadOptions, type JsonWriteOptions } from "@bufbuild/protobuf";
+import { create, fromBinary, isMessage, type DescMethodUnary, type Message, type DescService, type JsonReadOptions, type JsonWriteOptions } from "@bufbuild/protobuf";
 import {
   Code,
   ConnectError,
@@ -14,6 +14,7 @@ import {
 import { codeToHttpStatus, errorToJsonBytes, parseTimeout as parseConnectTimeout } from "@connectrpc/connect/protocol-connect";
 import { parseTimeout as parseGrpcTimeout, setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
 import { binaryEncoder } from "../codec/binary-encoder.js";
+import { jsonDecoder } from "../codec/json-decoder.js";
 import { jsonEncoder } from "../codec/json-encoder.js";
 import { callRecordKey, type CallRecord } from "../observability/call-record.js";
 import type { RequestObserver } from "../observability/request-observer.js";
@@ -53,6 +54,7 @@ interface Entry {
   call: (req: UnaryRequest) => Promise<UnaryResponse>;
   encodeBinary: (message: Message) => Uint8Array;
   encodeJson: (message: Message) => string;
+  decodeJson: (text: string) => Message;
 }
 /** The longest deadline a client may ask for; connect-node is given the same. */
 export const maxTimeoutMs = 24 * 60 * 60 * 1000;
@@ -76,6 +78,7 @@ export function createLeanUnary(options: LeanUnaryOptions) {
       method: unary, url, call: chain(unary, impl),
       encodeBinary: binaryEncoder(unary.output),
       encodeJson: jsonEncoder(unary.output, jsonOptions),
+      decodeJson: jsonDecoder(unary.input, jsonOptions),
     });
   }
 
@@ -100,7 +103,7 @@ export function createLeanUnary(options: LeanUnaryOptions) {
     cancel: LazyAbort,
   ): Promise<Answer> {
     const { method, url, encodeBinary, encodeJson } = entry;
-    const message = decode(method, wire, body);
+    const message = decode(entry, wire, body);
     const contextValues = createContextValues().set(callRecordKey, record);
     const protocolName = wire === "grpc" ? "grpc" : "connect";
     const encode = (res: UnaryResponse) =>
@@ -122,9 +125,9 @@ export function createLeanUnary(options: LeanUnaryOptions) {
     }
   }
 
-  function decode(method: DescMethodUnary, wire: Wire, body: Buffer) {
+  function decode({ method, decodeJson }: Entry, wire: Wire, body: Buffer) {
     try {
-      if (wire === "json") return fromJsonString(method.input, body.toString("utf8") || "{}", jsonOptions);
+      if (wire === "json") return decodeJson(body.toString("utf8") || "{}");
       if (wire === "proto") return fromBinary(method.input, body);
       if (body.length < 5 || body[0] !== 0 || body.readUInt32BE(1) !== body.length - 5) {
         throw new ConnectError("protocol error: expected one uncompressed gRPC message", Code.InvalidArgument);

@@ -62,6 +62,21 @@ describe("sqlite store file", () => {
     }
   });
 
+  test("keeps the WAL bounded while writes never pause", async () => {
+    const filename = join(temp.path, "invites.db");
+    const maxWalPages = 256;
+    const store = openSqliteStore({ filename, maxWalPages });
+    try {
+      // Queued at once, they commit in groups back to back, leaving the worker no pause to finish in.
+      await Promise.all(Array.from({ length: 6000 }, (_, i) => store.createInvite(draft({ email: `b${i}@example.com` }))));
+      const walPages = statSync(`${filename}-wal`).size / 4096;
+      // Up to the limit, plus the frames of the group that crossed it.
+      expect(walPages).toBeLessThan(maxWalPages * 4);
+    } finally {
+      await store.close();
+    }
+  });
+
   test("two connections to one file share invites and settle duplicates in the database", async () => {
     const filename = join(temp.path, "invites.db");
     const a = openSqliteStore({ filename });

@@ -25,11 +25,21 @@ export interface SqliteStoreOptions {
   filename: string;
   /** How long a write waits for another process's lock before failing. */
   busyTimeoutMs?: number;
+  /** WAL pages past which a commit checkpoints itself (default 16,384: 64 MiB of 4 KiB pages). */
+  maxWalPages?: number;
 }
 
-/** Checkpoints move to a worker thread; SQLite's own, on commit, come back if it fails. */
-function offloadCheckpoints(db: Database.Database, filename: string, busyTimeoutMs: number): Checkpointer {
-  db.pragma("wal_autocheckpoint = 0");
+/**
+ * Checkpoints move to a worker thread; SQLite's own, on commit, come back
+ * if it fails. They also stay as a backstop past `maxWalPages`: a passive
+ * checkpoint copies the frames that exist when it starts, and the WAL
+ * restarts from its beginning only once every frame is copied, which never
+ * happens while writes keep coming (the file grew past 800 MiB in 15 s of
+ * Creates). A commit's own checkpoint finishes what the worker left, so the
+ * next write restarts the WAL.
+ */
+function offloadCheckpoints(db: Database.Database, filename: string, busyTimeoutMs: number, maxWalPages: number): Checkpointer {
+  db.pragma(`wal_autocheckpoint = ${maxWalPages}`);
   // A WAL grown under a burst of writes is cut back to this size once it is reset.
   db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
   let fellBack = false;
@@ -81,7 +91,8 @@ export function openSqliteStore(options: SqliteStoreOptions): InviteStore {
     migrate(db);
   });
   // ":memory:" and "" (a temporary database) are private to this connection.
-  const checkpointer = options.filename === ":memory:" || options.filename === "" ? undefined : offloadCheckpoints(db, options.filename, busyTimeoutMs);
+  const checkpointer =
+    options.filename === ":memory:" || options.filename === "" ? undefined : offloadCheckpoints(db, options.filename, busyTimeoutMs, options.maxWalPages ?? 16_384);
 
   const statement = <P extends unknown[] | Record<string, unknown>, R = unknown>(sql: string) => db.prepare<P, R>(sql);
   // Statements that answer with invites, in raw mode: see InviteValues.

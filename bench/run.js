@@ -132,12 +132,13 @@ function probe(url, { http2 = false, headers, body, uniqueBody, rate }) {
   return JSON.parse(execFileSync(command, args, { encoding: "utf8" }));
 }
 
-/** wrk: HTTP/1.1, 32 connections, a Lua script building each request. */
+/** wrk: HTTP/1.1, 32 connections, a Lua script building each request; a 1 s run first, not counted, as h2load's warm-up. */
 function wrk(url, script) {
   const file = join(work, `wrk-${Math.random().toString(36).slice(2)}.lua`);
   writeFileSync(file, script);
-  const [command, args] = onCore(1, ["wrk", "-t1", "-c32", `-d${seconds + 1}s`, "--latency", "-s", file, url]);
-  const out = execFileSync(command, args, { encoding: "utf8" });
+  const run = (duration) => execFileSync(...onCore(1, ["wrk", "-t1", "-c32", `-d${duration}s`, "--latency", "-s", file, url]), { encoding: "utf8" });
+  run(1);
+  const out = run(seconds);
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0);
   const errors = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
   const latency = (p) => {

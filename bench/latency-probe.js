@@ -21,7 +21,14 @@ let errors = 0;
 let done = 0;
 
 function sendHttp2(session, n, due, finish) {
-  const stream = session.request({ ":method": "POST", ":path": url.pathname, ...spec.headers });
+  let stream;
+  try {
+    stream = session.request({ ":method": "POST", ":path": url.pathname, ...spec.headers });
+  } catch {
+    // The server ended the session (GOAWAY): every request after counts as an error.
+    finish(due, false);
+    return;
+  }
   let status = 0;
   let grpcStatus = "0";
   stream.on("response", (headers) => {
@@ -30,6 +37,8 @@ function sendHttp2(session, n, due, finish) {
   });
   stream.on("trailers", (trailers) => (grpcStatus = trailers["grpc-status"] ?? grpcStatus));
   stream.on("data", () => undefined);
+  // A reset (a server refusing more streams answers ENHANCE_YOUR_CALM) counts as an error.
+  stream.on("error", () => (status = 0));
   stream.on("close", () => finish(due, status === 200 && grpcStatus === "0"));
   stream.end(bodyFor(n));
 }
@@ -46,6 +55,7 @@ function sendHttp1(agent, n, due, finish) {
 
 async function main() {
   const session = spec.http2 ? http2.connect(url.origin) : undefined;
+  session?.on("error", () => undefined);
   const agent = spec.http2 ? undefined : new http.Agent({ keepAlive: true, maxSockets: 64 });
   const send = (n, due, finish) => (session ? sendHttp2(session, n, due, finish) : sendHttp1(agent, n, due, finish));
   const warmUpMs = 1000;

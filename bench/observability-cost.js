@@ -13,10 +13,9 @@ const read = "invites.v1.InvitesService/Read";
 
 const cases = {
   metrics() {
-    const end = metrics.storeDuration.startTimer({ operation: "findInviteByCode" });
-    end({ outcome: "ok" });
-    metrics.requests.inc({ procedure: read, protocol: "grpc", code: "ok" });
-    metrics.requestDuration.observe({ procedure: read, protocol: "grpc" }, 0.0003);
+    metrics.storeDuration.observe(["findInviteByCode", "ok"], 0.00001);
+    metrics.requests.inc([read, "grpc", "ok"]);
+    metrics.requestDuration.observe([read, "grpc"], 0.0003);
   },
   "the log line"() {
     logger.info("request", {

@@ -33,8 +33,8 @@ export const inviteColumns =
 export const insertColumns = inviteColumns.replace("seq, ", "");
 
 /** A list cursor's place: creation time and sequence number. */
-export function cursorOf(values: InviteValues): { time: Date; seq: number } {
-  return { time: new Date(values[7]), seq: values[0] };
+export function cursorOf([seq, , , , , , , createTime]: InviteValues): { time: Date; seq: number } {
+  return { time: new Date(createTime), seq };
 }
 
 export function toRow(invite: InviteRecord): Record<string, string | number | null> {

@@ -95,9 +95,8 @@ export function openSqliteStore(options: SqliteStoreOptions): InviteStore {
     options.filename === ":memory:" || options.filename === "" ? undefined : offloadCheckpoints(db, options.filename, busyTimeoutMs, options.maxWalPages ?? 16_384);
 
   const statement = <P extends unknown[] | Record<string, unknown>, R = unknown>(sql: string) => db.prepare<P, R>(sql);
-  // Statements that answer with invites, in raw mode: see InviteValues.
-  const invitesStatement = <P extends unknown[] | Record<string, unknown>>(sql: string) =>
-    db.prepare<P, InviteValues>(sql.replace("SELECT *", `SELECT ${inviteColumns}`).replace("RETURNING *", `RETURNING ${inviteColumns}`)).raw(true);
+  // Statements that answer with invites name inviteColumns and run in raw mode: see InviteValues.
+  const invitesStatement = <P extends unknown[] | Record<string, unknown>>(sql: string) => db.prepare<P, InviteValues>(sql).raw(true);
   const expirePending = statement<Record<string, unknown>>(
     `UPDATE invites SET state = 'expired', update_time = @now
      WHERE namespace = @namespace AND group_id = @group_id AND email = @email AND state = 'pending' AND email <> ''
@@ -111,10 +110,10 @@ export function openSqliteStore(options: SqliteStoreOptions): InviteStore {
   );
   const selectPending = invitesStatement<[string, string, string]>(
     // The partial index's own terms, so SQLite can use it.
-    "SELECT * FROM invites WHERE namespace = ? AND group_id = ? AND email = ? AND state = 'pending' AND email <> ''",
+    `SELECT ${inviteColumns} FROM invites WHERE namespace = ? AND group_id = ? AND email = ? AND state = 'pending' AND email <> ''`,
   );
-  const selectById = invitesStatement<[string, string]>("SELECT * FROM invites WHERE namespace = ? AND id = ?");
-  const selectByCode = invitesStatement<[string, string]>("SELECT * FROM invites WHERE namespace = ? AND code = ?");
+  const selectById = invitesStatement<[string, string]>(`SELECT ${inviteColumns} FROM invites WHERE namespace = ? AND id = ?`);
+  const selectByCode = invitesStatement<[string, string]>(`SELECT ${inviteColumns} FROM invites WHERE namespace = ? AND code = ?`);
   const remove = statement<[string, string]>("DELETE FROM invites WHERE namespace = ? AND id = ?");
   const selectAcceptance = statement<[string, string], { seq: number }>(
     "SELECT seq FROM acceptances WHERE invite_id = ? AND user_id = ?",
@@ -123,7 +122,7 @@ export function openSqliteStore(options: SqliteStoreOptions): InviteStore {
     `UPDATE invites SET use_count = use_count + 1, accept_time = @now, update_time = @now,
        state = CASE WHEN max_uses > 0 AND use_count + 1 >= max_uses THEN 'accepted' ELSE state END
      WHERE id = @id AND ${usable} AND (email = '' OR email = @email)
-     RETURNING *`,
+     RETURNING ${inviteColumns}`,
   );
   const insertAcceptance = statement<Record<string, unknown>>(
     "INSERT INTO acceptances (invite_id, user_id, email, accept_time) VALUES (@invite_id, @user_id, @email, @now)",
@@ -131,12 +130,12 @@ export function openSqliteStore(options: SqliteStoreOptions): InviteStore {
   const revoke = invitesStatement<Record<string, unknown>>(
     `UPDATE invites SET state = 'revoked', revoke_time = @now, update_time = @now
      WHERE namespace = @namespace AND id = @id AND state IN ('pending', 'expired')
-     RETURNING *`,
+     RETURNING ${inviteColumns}`,
   );
   const renew = invitesStatement<Record<string, unknown>>(
     `UPDATE invites SET state = 'pending', expire_time = @expire_time, code = coalesce(@code, code), update_time = @now
      WHERE namespace = @namespace AND id = @id AND state IN ('pending', 'expired') AND (max_uses = 0 OR use_count < max_uses)
-     RETURNING *`,
+     RETURNING ${inviteColumns}`,
   );
   const purge = statement<Record<string, unknown>>(
     `DELETE FROM invites WHERE (state = 'revoked' AND revoke_time < @cutoff)
@@ -246,7 +245,7 @@ export function openSqliteStore(options: SqliteStoreOptions): InviteStore {
     if (query.states?.length) where.push(`(${query.states.map((s) => stateConditions[s]).join(" OR ")})`);
     if (query.after) where.push("(create_time < @afterTime OR (create_time = @afterTime AND seq < @afterSeq))");
     const rows = preparedOnce(
-      `SELECT * FROM invites WHERE ${where.join(" AND ")} ORDER BY create_time DESC, seq DESC LIMIT @limit`,
+      `SELECT ${inviteColumns} FROM invites WHERE ${where.join(" AND ")} ORDER BY create_time DESC, seq DESC LIMIT @limit`,
       invitesStatement<Record<string, unknown>>,
     ).all({
       namespace: query.namespace,

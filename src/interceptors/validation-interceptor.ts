@@ -1,15 +1,24 @@
 import { createValidator, violationsToProto, type Violation } from "@bufbuild/protovalidate";
+import type { DescMessage, Message } from "@bufbuild/protobuf";
 import { Code, type Interceptor } from "@connectrpc/connect";
 import { rpcError } from "../errors.js";
+import { quickCheck, type QuickCheck } from "./quick-validity.js";
 
 /**
  * Enforces the buf.validate rules written in the proto on every unary
- * request, before any handler runs.
+ * request, before any handler runs. A request that a quick look at its rules
+ * shows valid skips protovalidate (quick-validity.ts); any other gets it.
  */
 export function createValidationInterceptor(): Interceptor {
   const validator = createValidator();
+  const quickChecks = new Map<DescMessage, QuickCheck>();
+  const certainlyValid = (schema: DescMessage, message: Message) => {
+    let check = quickChecks.get(schema);
+    if (!check) quickChecks.set(schema, (check = quickCheck(schema)));
+    return check(message);
+  };
   return (next) => async (req) => {
-    if (!req.stream) {
+    if (!req.stream && !certainlyValid(req.method.input, req.message)) {
       const result = validator.validate(req.method.input, req.message);
       if (result.kind === "invalid") throw invalidArgument(result.error.violations);
       if (result.kind === "error") throw result.error;

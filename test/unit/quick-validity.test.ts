@@ -1,0 +1,88 @@
+import { ScalarType, create, type DescField, type DescMessage, type Message } from "@bufbuild/protobuf";
+import { DurationSchema, TimestampSchema, timestampFromMs } from "@bufbuild/protobuf/wkt";
+import { createValidator } from "@bufbuild/protovalidate";
+import { quickCheck } from "../../src/interceptors/quick-validity.js";
+import { AcceptRequestSchema, ListRequestSchema, ReadRequestSchema, file_invites_v1_invites } from "../../gen/invites/v1/invites_pb.js";
+import { seededRandom, type SeededRandom } from "../support/seeded-random.js";
+
+const validator = createValidator();
+const requests = file_invites_v1_invites.messages.filter((m) => m.name.endsWith("Request"));
+
+// Values on both sides of every rule in the invites proto: lengths 64, 256, 320 and 512 in
+// UTF-16 units and in code points, UUIDs, emails, control characters, bounds, enum numbers.
+const strings = [
+  "", "a", "TQYEGR3GYYP2", "x".repeat(64), "x".repeat(65), "x".repeat(256), "x".repeat(257), "x".repeat(321), "x".repeat(513),
+  "日本".repeat(40), "👋".repeat(40), "👋".repeat(200), "0190f7a2-7c4e-7b3a-9c1d-2f4e6a8b0c1d", "not-a-uuid", "a@example.com",
+  "  b@example.com ", "bad email", "bell\u0007", "group-1",
+];
+const int32s = [0, 1, -1, 2, 1000, 1001, 2 ** 31 - 1, -(2 ** 31)];
+
+function value(field: DescField, r: SeededRandom): unknown {
+  switch (field.fieldKind) {
+    case "scalar":
+      if (field.scalar === ScalarType.STRING) return r.pick(strings);
+      if (field.scalar === ScalarType.BOOL) return r.next() < 0.5;
+      if (field.scalar === ScalarType.INT32) return r.pick(int32s);
+      throw new Error(`no values for ${field}`);
+    case "enum":
+      return r.pick([...field.enum.values.map((v) => v.number), 99]);
+    case "message":
+      if (field.message.typeName === DurationSchema.typeName) return create(DurationSchema, { seconds: r.pick([-1n, 0n, 60n, 31536000n, 31536001n]) });
+      if (field.message.typeName === TimestampSchema.typeName) return timestampFromMs(Date.now() + r.pick([-3600e3, 3600e3, 400 * 86400e3]));
+      throw new Error(`no values for ${field}`);
+    case "list":
+      return r.pick([[], [1], [1, 1], [0], [2, 3], [99]]);
+    case "map":
+      return r.pick([{}, { a: "b" }, { "": "x" }, Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`k${i}`, "v"]))]);
+  }
+}
+
+function randomMessage(schema: DescMessage, r: SeededRandom): Message {
+  const message = create(schema) as unknown as Record<string, unknown>;
+  for (const field of schema.fields) {
+    if (r.next() < 0.4) continue;
+    if (field.oneof) message[field.oneof.localName] = { case: field.localName, value: value(field, r) };
+    else message[field.localName] = value(field, r);
+  }
+  return message as unknown as Message;
+}
+
+describe.each(requests.map((schema) => [schema.name, schema] as const))("%s", (_, schema) => {
+  test("what the quick check calls valid, protovalidate calls valid (3,000 random messages)", () => {
+    const check = quickCheck(schema);
+    const r = seededRandom(schema.name.length * 7717);
+    const wronglyPassed: unknown[] = [];
+    let passed = 0;
+    for (let i = 0; i < 3000; i++) {
+      const message = randomMessage(schema, r);
+      if (!check(message)) continue;
+      passed++;
+      if (validator.validate(schema, message as never).kind !== "valid") wronglyPassed.push(message);
+    }
+    expect(wronglyPassed).toEqual([]);
+    // Not vacuous: these types' random messages often take the quick path.
+    if (["ReadRequest", "ListRequest", "AcceptRequest"].includes(schema.name)) expect(passed).toBeGreaterThan(100);
+  });
+});
+
+test.each([
+  ["Read by code", ReadRequestSchema, { code: "TQYEGR3GYYP2" }],
+  ["Accept without email", AcceptRequestSchema, { code: "TQYEGR3GYYP2", userId: "u-1" }],
+  ["List, a page of 100", ListRequestSchema, { pageSize: 100 }],
+  ["List by group and email", ListRequestSchema, { groupId: "g", email: "a@example.com" }],
+] as const)("the common %s needs no protovalidate", (_, schema, init) => {
+  const message = create(schema as DescMessage, init);
+  expect(validator.validate(schema as DescMessage, message as never).kind).toBe("valid");
+  expect(quickCheck(schema as DescMessage)(message)).toBe(true);
+});
+
+test.each([
+  ["Read with neither id nor code (message CEL)", ReadRequestSchema, {}],
+  ["Read by a code over 64 characters", ReadRequestSchema, { code: "x".repeat(65) }],
+  ["Accept without user_id (required)", AcceptRequestSchema, { code: "C" }],
+  ["List with a negative page size", ListRequestSchema, { pageSize: -1 }],
+  ["List with states (left to protovalidate)", ListRequestSchema, { states: [1] }],
+  ["Read by id (uuid, left to protovalidate)", ReadRequestSchema, { id: "0190f7a2-7c4e-7b3a-9c1d-2f4e6a8b0c1d" }],
+] as const)("%s is not certain", (_, schema, init) => {
+  expect(quickCheck(schema as DescMessage)(create(schema as DescMessage, init))).toBe(false);
+});

@@ -12,3 +12,10 @@ export function seededRandom(seed: number) {
 }
 
 export type SeededRandom = ReturnType<typeof seededRandom>;
+
+/** A seed from a name (FNV-1a), so each message type gets its own sequence. */
+export function seedFrom(name: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < name.length; i++) hash = Math.imul(hash ^ name.charCodeAt(i), 0x01000193);
+  return hash >>> 0;
+}

@@ -12,8 +12,9 @@ import { Edition } from "@bufbuild/protobuf/wkt";
  */
 export function jsonDecoder<Desc extends DescMessage>(schema: Desc, options: Partial<JsonReadOptions>): (text: string) => MessageShape<Desc> {
   const fallback = (text: string) => fromJsonString(schema, text, options);
-  // A registry brings extensions and Any into reading, which the plan does not model.
-  if (schema.file.edition !== Edition.EDITION_PROTO3 || options.registry) return fallback;
+  // A registry brings extensions and Any into reading, and well-known types have JSON forms of
+  // their own (a Timestamp is a string, a Struct any object): the plan models none of them.
+  if (schema.file.edition !== Edition.EDITION_PROTO3 || options.registry || schema.typeName.startsWith("google.protobuf.")) return fallback;
   const ignoreUnknown = options.ignoreUnknownFields ?? false;
   // By proto name and JSON name; undefined for a field left to protobuf-es.
   const steps = new Map<string, Step | undefined>();
@@ -38,7 +39,7 @@ const int32 = (value: unknown) => typeof value === "number" && Number.isInteger(
 const uint32 = (value: unknown) => typeof value === "number" && Number.isInteger(value) && value >= 0 && value <= 0xffffffff;
 // protobuf-es refuses strings that are not well-formed UTF-16 (lone surrogates).
 // Node 20 has String.prototype.isWellFormed; the ES2022 typings do not.
-const text = (value: unknown) => typeof value === "string" && (value as unknown as { isWellFormed(): boolean }).isWellFormed();
+const wellFormedString = (value: unknown) => typeof value === "string" && (value as unknown as { isWellFormed(): boolean }).isWellFormed();
 
 function stepOf(field: DescField): Step | undefined {
   if (field.oneof) return undefined;
@@ -49,7 +50,7 @@ function stepOf(field: DescField): Step | undefined {
   if (field.fieldKind !== "scalar") return undefined;
   switch (field.scalar) {
     case ScalarType.STRING:
-      return { localName: field.localName, accepts: text };
+      return { localName: field.localName, accepts: wellFormedString };
     case ScalarType.BOOL:
       return { localName: field.localName, accepts: (value) => typeof value === "boolean" };
     case ScalarType.INT32:

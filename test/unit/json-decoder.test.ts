@@ -1,5 +1,5 @@
-import { fromJsonString, toBinary, type DescMessage } from "@bufbuild/protobuf";
-import { StructSchema } from "@bufbuild/protobuf/wkt";
+import { createRegistry, fromJsonString, toBinary, type DescMessage } from "@bufbuild/protobuf";
+import { DurationSchema, FileDescriptorProtoSchema, Int32ValueSchema, StructSchema } from "@bufbuild/protobuf/wkt";
 import { jsonDecoder } from "../../src/codec/json-decoder.js";
 import { CreateRequestSchema, ListRequestSchema, ReadRequestSchema, file_invites_v1_invites } from "../../gen/invites/v1/invites_pb.js";
 import { seedFrom, seededRandom, type SeededRandom } from "../support/seeded-random.js";
@@ -65,8 +65,15 @@ describe.each(optionSets)("options %j", (options) => {
   ] as const)("%s", (_, schema, text) => expectSameAsProtobufEs(schema, text, options));
 });
 
-test("a type outside proto3 or with a registry goes to protobuf-es whole", () => {
-  expectSameAsProtobufEs(StructSchema, '{"a":1,"b":[true,null]}', {});
-  const withRegistry = { registry: undefined, ignoreUnknownFields: true };
-  expectSameAsProtobufEs(ReadRequestSchema, '{"code":"x"}', withRegistry);
+test.each([
+  ["a Struct", StructSchema, '{"a":1,"b":[true,null]}'],
+  ["a Duration as an object", DurationSchema, '{"nanos":5}'],
+  ["a wrapper as an object", Int32ValueSchema, '{"value":5}'],
+  ["a proto2 type", FileDescriptorProtoSchema, '{"name":"a.proto"}'],
+] as const)("%s (a well-known or non-proto3 type) decodes as protobuf-es decodes it", (_, schema, text) => {
+  for (const options of optionSets) expectSameAsProtobufEs(schema, text, options);
+});
+
+test("with a registry, decoding is protobuf-es's", () => {
+  expectSameAsProtobufEs(ReadRequestSchema, '{"code":"x"}', { registry: createRegistry(file_invites_v1_invites), ignoreUnknownFields: true });
 });

@@ -12,8 +12,10 @@ const iterations = 500_000;
 const read = "invites.v1.InvitesService/Read";
 
 const cases = {
+  // As a Read makes them: the store's timing (two clock reads), then the request's count and latency.
   metrics() {
-    metrics.storeDuration.observe(["findInviteByCode", "ok"], 0.00001);
+    const started = performance.now();
+    metrics.storeDuration.observe(["findInviteByCode", "ok"], (performance.now() - started) / 1000);
     metrics.requests.inc([read, "grpc", "ok"]);
     metrics.requestDuration.observe([read, "grpc"], 0.0003);
   },

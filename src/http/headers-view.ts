@@ -10,18 +10,21 @@ import type { IncomingHttpHeaders } from "node:http";
  * of the lean path (lean-call.ts): one allocation per call, methods shared.
  */
 export function headersView(incoming: IncomingHttpHeaders): Headers {
-  return new HeadersView(incoming) as unknown as Headers;
+  return new HeadersView(incoming);
 }
 
-class HeadersView {
+class HeadersView implements Headers {
+  readonly #incoming: IncomingHttpHeaders;
   #copy: Headers | undefined;
 
-  constructor(readonly incoming: IncomingHttpHeaders) {}
+  constructor(incoming: IncomingHttpHeaders) {
+    this.#incoming = incoming;
+  }
 
   get(name: string): string | null {
     if (this.#copy) return this.#copy.get(name);
     const key = name.toLowerCase();
-    const value = key.startsWith(":") ? undefined : this.incoming[key];
+    const value = key.startsWith(":") ? undefined : this.#incoming[key];
     if (value === undefined) return null;
     return Array.isArray(value) ? value.join(", ") : value;
   }
@@ -47,7 +50,7 @@ class HeadersView {
   }
 
   forEach(callback: (value: string, name: string, parent: Headers) => void, thisArg?: unknown): void {
-    this.#full().forEach((value, name) => callback.call(thisArg, value, name, this as unknown as Headers));
+    this.#full().forEach((value, name) => callback.call(thisArg, value, name, this));
   }
 
   entries() {
@@ -67,7 +70,7 @@ class HeadersView {
   }
 
   #full(): Headers {
-    return (this.#copy ??= copyHeaders(this.incoming));
+    return (this.#copy ??= copyHeaders(this.#incoming));
   }
 }
 

@@ -6,21 +6,24 @@ import type { Registry } from "prom-client";
  * a label object on every update (≈ 1.5 µs for a request's three updates
  * here); these take label values in the order of their names and find their
  * series by one joined key. They keep nothing else: no exemplars, no
- * default labels, no aggregation across workers.
+ * aggregation across workers.
  */
-export interface LabeledCounter {
-  inc(labelValues: readonly string[], by?: number): void;
+/** One value per label name, in the names' order. */
+export type LabelValues<Names extends readonly string[]> = { readonly [K in keyof Names]: string };
+
+export interface LabeledCounter<Names extends readonly string[]> {
+  inc(labelValues: LabelValues<Names>, by?: number): void;
 }
 
-export interface LabeledHistogram {
-  observe(labelValues: readonly string[], value: number): void;
+export interface LabeledHistogram<Names extends readonly string[]> {
+  observe(labelValues: LabelValues<Names>, value: number): void;
 }
 
-interface MetricSpec {
+interface MetricSpec<Names extends readonly string[]> {
   registry: Registry;
   name: string;
   help: string;
-  labelNames: readonly string[];
+  labelNames: Names;
 }
 
 interface Sample {
@@ -32,11 +35,13 @@ interface Sample {
 // Label values here are procedure, protocol and code names: never this character.
 const separator = "\u0000";
 
-export function labeledCounter({ registry, name, help, labelNames }: MetricSpec): LabeledCounter {
+export function labeledCounter<const Names extends readonly string[]>({ registry, name, help, labelNames }: MetricSpec<Names>): LabeledCounter<Names> {
   const series = new Map<string, { labels: Record<string, string>; value: number }>();
   register(registry, name, help, "counter", () => [...series.values()], () => series.clear());
   return {
     inc(labelValues, by = 1) {
+      // As prom-client: a counter only goes up.
+      if (!(by >= 0)) throw new RangeError(`${name}: cannot increase by ${by}`);
       const key = labelValues.join(separator);
       let found = series.get(key);
       if (!found) series.set(key, (found = { labels: labelsOf(labelNames, labelValues), value: 0 }));
@@ -45,7 +50,13 @@ export function labeledCounter({ registry, name, help, labelNames }: MetricSpec)
   };
 }
 
-export function labeledHistogram({ registry, name, help, labelNames, buckets }: MetricSpec & { buckets: readonly number[] }): LabeledHistogram {
+export function labeledHistogram<const Names extends readonly string[]>({
+  registry,
+  name,
+  help,
+  labelNames,
+  buckets,
+}: MetricSpec<Names> & { buckets: readonly number[] }): LabeledHistogram<Names> {
   const bounds = [...buckets].sort((a, b) => a - b);
   const series = new Map<string, { labels: Record<string, string>; counts: number[]; sum: number; count: number }>();
   register(registry, name, help, "histogram", () => [...series.values()].flatMap((s) => {
@@ -73,7 +84,11 @@ function labelsOf(names: readonly string[], values: readonly string[]): Record<s
   return Object.fromEntries(names.map((name, i) => [name, values[i]]));
 }
 
-/** The shape prom-client's registry reads from a metric: `get()` for /metrics, `reset()` for resetMetrics(). */
+/**
+ * The shape prom-client's registry reads from a metric: `get()` for /metrics,
+ * `reset()` for resetMetrics(). Its type wants a whole prom-client metric,
+ * hence the cast.
+ */
 function register(registry: Registry, name: string, help: string, type: "counter" | "histogram", samples: () => Sample[], reset: () => void): void {
   const get = async () => ({ name, help, type, values: samples(), aggregator: "sum" });
   registry.registerMetric({ name, help, get, reset } as unknown as Parameters<Registry["registerMetric"]>[0]);

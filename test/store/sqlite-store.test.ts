@@ -63,17 +63,29 @@ describe("sqlite store file", () => {
   });
 
   test("keeps the WAL bounded while writes never pause", async () => {
-    const filename = join(temp.path, "invites.db");
-    const maxWalPages = 256;
-    const store = openSqliteStore({ filename, maxWalPages });
-    try {
-      // Queued at once, they commit in groups back to back, leaving the worker no pause to finish in.
-      await Promise.all(Array.from({ length: 6000 }, (_, i) => store.createInvite(draft({ email: `b${i}@example.com` }))));
-      const walPages = statSync(`${filename}-wal`).size / 4096;
-      // Up to the limit, plus the frames of the group that crossed it.
-      expect(walPages).toBeLessThan(maxWalPages * 4);
-    } finally {
-      await store.close();
+    // Queued at once, the Creates commit in groups back to back, leaving the worker no pause to finish in.
+    const walPagesAfterBurst = async (name: string, maxWalPages: number) => {
+      const filename = join(temp.path, name);
+      const store = openSqliteStore({ filename, maxWalPages });
+      try {
+        await Promise.all(Array.from({ length: 6000 }, (_, i) => store.createInvite(draft({ email: `b${i}@example.com` }))));
+        const raw = new Database(filename, { readonly: true });
+        const pageSize = raw.pragma("page_size", { simple: true }) as number;
+        raw.close();
+        return statSync(`${filename}-wal`).size / pageSize;
+      } finally {
+        await store.close();
+      }
+    };
+    // Up to the limit, plus the frames of the group that crossed it.
+    expect(await walPagesAfterBurst("bounded.db", 256)).toBeLessThan(256 * 4);
+    // The control: with the backstop out of reach, the same burst leaves the WAL far larger.
+    expect(await walPagesAfterBurst("unbounded.db", 1_000_000)).toBeGreaterThan(256 * 4);
+  });
+
+  test("refuses a WAL limit that is not a positive whole number of pages", () => {
+    for (const maxWalPages of [0, -1, 1.5, Number.NaN]) {
+      expect(() => openSqliteStore({ filename: join(temp.path, "limit.db"), maxWalPages })).toThrow("maxWalPages must be a positive integer");
     }
   });
 

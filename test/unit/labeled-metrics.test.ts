@@ -2,7 +2,7 @@ import { Counter, Histogram, Registry } from "prom-client";
 import { labeledCounter, labeledHistogram } from "../../src/observability/labeled-metrics.js";
 
 const buckets = [0.001, 0.01, 0.1, 1];
-const observations: [string[], number][] = [
+const observations: [[string, string], number][] = [
   [["Read", "grpc"], 0.0004],
   [["Read", "grpc"], 0.001],
   [["Read", "grpc"], 0.05],
@@ -54,5 +54,12 @@ test("resetMetrics empties them, and they count again after", async () => {
 
 test("label values must match the label names", () => {
   const histogram = labeledHistogram({ registry: new Registry(), name: "h", help: "H.", labelNames: ["a", "b"], buckets });
-  expect(() => histogram.observe(["only one"], 1)).toThrow("expected label values for a, b");
+  // The types refuse it; a caller in JavaScript gets an error rather than a wrong series.
+  expect(() => histogram.observe(["only one"] as never, 1)).toThrow("expected label values for a, b");
+});
+
+test("a counter only goes up, as prom-client's", () => {
+  const counter = labeledCounter({ registry: new Registry(), name: "c_total", help: "C.", labelNames: ["a"] });
+  expect(() => counter.inc(["x"], -1)).toThrow(RangeError);
+  expect(() => counter.inc(["x"], Number.NaN)).toThrow(RangeError);
 });

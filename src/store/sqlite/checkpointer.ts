@@ -1,7 +1,7 @@
 import { Worker } from "node:worker_threads";
 
 export interface Checkpointer {
-  /** Stops the worker; the connection that started it checkpoints on commit again. */
+  /** Stops the worker and waits for it to exit. */
   stop(): Promise<void>;
 }
 
@@ -33,7 +33,7 @@ parentPort.on("message", () => {
  * pages and syncs the file: about half the cost of an insert here (≈ 49 µs
  * against ≈ 24 µs without it, 32 inserts a transaction on a 100k-invite file).
  * A passive checkpoint never blocks readers or writers. Should the worker
- * fail, `onFailure` turns the automatic checkpoint back on.
+ * fail, `onFailure` lets the store checkpoint on commit as SQLite does.
  */
 export function startCheckpointer(options: {
   filename: string;

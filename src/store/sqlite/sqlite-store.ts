@@ -30,8 +30,8 @@ export interface SqliteStoreOptions {
 }
 
 /**
- * Checkpoints move to a worker thread; SQLite's own, on commit, come back
- * if it fails. They also stay as a backstop past `maxWalPages`: a passive
+ * Checkpoints move to a worker thread; SQLite's own, on commit, come back at
+ * 1,000 pages if it fails. They also stay as a backstop past `maxWalPages`: a passive
  * checkpoint copies the frames that exist when it starts, and the WAL
  * restarts from its beginning only once every frame is copied, which never
  * happens while writes keep coming (the file grew past 800 MiB in 15 s of
@@ -80,6 +80,9 @@ export function openSqliteStore(options: SqliteStoreOptions): InviteStore {
     mkdirSync(dirname(options.filename), { recursive: true });
   }
   const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
+  const maxWalPages = options.maxWalPages ?? 16_384;
+  // 0 would turn the backstop off, and the value goes into a PRAGMA.
+  if (!Number.isInteger(maxWalPages) || maxWalPages < 1) throw new TypeError(`maxWalPages must be a positive integer, got ${maxWalPages}`);
   const db = new Database(options.filename);
   db.pragma(`busy_timeout = ${busyTimeoutMs}`);
   db.pragma("synchronous = NORMAL");
@@ -92,7 +95,7 @@ export function openSqliteStore(options: SqliteStoreOptions): InviteStore {
   });
   // ":memory:" and "" (a temporary database) are private to this connection.
   const checkpointer =
-    options.filename === ":memory:" || options.filename === "" ? undefined : offloadCheckpoints(db, options.filename, busyTimeoutMs, options.maxWalPages ?? 16_384);
+    options.filename === ":memory:" || options.filename === "" ? undefined : offloadCheckpoints(db, options.filename, busyTimeoutMs, maxWalPages);
 
   const statement = <P extends unknown[] | Record<string, unknown>, R = unknown>(sql: string) => db.prepare<P, R>(sql);
   // Statements that answer with invites name inviteColumns and run in raw mode: see InviteValues.

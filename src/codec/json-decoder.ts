@@ -64,6 +64,9 @@ function stepOf(field: DescField): Step | undefined {
 
 /** The message, or undefined when protobuf-es must decide. */
 function decodeFlat<Desc extends DescMessage>(schema: Desc, steps: Map<string, Step | undefined>, ignoreUnknown: boolean, text: string): MessageShape<Desc> | undefined {
+  // Scanned before parsing, so that a nested object or array goes to protobuf-es without being parsed twice.
+  const { colons, nested } = scan(text);
+  if (nested) return undefined;
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -71,8 +74,7 @@ function decodeFlat<Desc extends DescMessage>(schema: Desc, steps: Map<string, S
     return undefined;
   }
   if (json === null || typeof json !== "object" || Array.isArray(json)) return undefined;
-  const message = create(schema) as Record<string, unknown>;
-  const seen = new Set<Step>();
+  const values = new Map<Step, unknown>();
   let keys = 0;
   for (const [key, value] of Object.entries(json)) {
     keys++;
@@ -82,18 +84,21 @@ function decodeFlat<Desc extends DescMessage>(schema: Desc, steps: Map<string, S
       continue;
     }
     // The same field by its proto name and its JSON name is an error protobuf-es reports.
-    if (seen.has(step) || !step.accepts(value)) return undefined;
-    seen.add(step);
-    message[step.localName] = step.numberOf ? step.numberOf.get(value as string) : value;
+    if (values.has(step) || !step.accepts(value)) return undefined;
+    values.set(step, step.numberOf ? step.numberOf.get(value as string) : value);
   }
-  // JSON.parse keeps the last of duplicate keys, which protobuf-es refuses: each key has
-  // one colon, so more colons than keys means a duplicate (or a nested value, also left to it).
-  if (colonsOutsideStrings(text) !== keys) return undefined;
+  // JSON.parse keeps the last of duplicate keys, which protobuf-es refuses: in a flat
+  // object each key has one colon, so more colons than keys means a duplicate.
+  if (colons !== keys) return undefined;
+  const message = create(schema) as Record<string, unknown>;
+  for (const [step, value] of values) message[step.localName] = value;
   return message as MessageShape<Desc>;
 }
 
-function colonsOutsideStrings(text: string): number {
+/** Colons outside strings, and whether there is an object or array inside the outer value. */
+function scan(text: string): { colons: number; nested: boolean } {
   let colons = 0;
+  let opened = 0;
   let inString = false;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
@@ -102,6 +107,7 @@ function colonsOutsideStrings(text: string): number {
       else if (c === 0x22) inString = false;
     } else if (c === 0x22) inString = true;
     else if (c === 0x3a) colons++;
+    else if (c === 0x7b || c === 0x5b) opened++;
   }
-  return colons;
+  return { colons, nested: opened > 1 };
 }

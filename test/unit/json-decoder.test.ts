@@ -59,6 +59,8 @@ describe.each(optionSets)("options %j", (options) => {
     ["a message field", CreateRequestSchema, '{"group_id":"g","ttl":"60s"}'],
     ["an unknown key with an object", ReadRequestSchema, '{"code":"a","extra":{"code":"b"}}'],
     ["a top-level array", ReadRequestSchema, '[{"code":"a"}]'],
+    ["an empty top-level array", ReadRequestSchema, "[]"],
+    ["a top-level string", ReadRequestSchema, '"{}"'],
     ["a top-level null", ReadRequestSchema, "null"],
     ["malformed text", ReadRequestSchema, '{"code":'],
     ["an empty object", ReadRequestSchema, "{}"],

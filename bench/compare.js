@@ -6,12 +6,13 @@
 // Prints each build's requests per second per turn and the median of the
 // paired ratios B/A. Servers on core 0, the load generator on core 1.
 "use strict";
-const { execFileSync, spawn } = require("node:child_process");
-const { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync, openSync, closeSync } = require("node:fs");
+const { execFileSync } = require("node:child_process");
+const { copyFileSync, mkdtempSync, rmSync, writeFileSync } = require("node:fs");
 const { tmpdir } = require("node:os");
 const { join, resolve } = require("node:path");
 const { create, toBinary } = require("@bufbuild/protobuf");
 const median = require("./median.js");
+const { apiKey, startService } = require("./service-process.js");
 
 const [distA, distB, load, pairsArg] = process.argv.slice(2);
 if (!distA || !distB || !["read-grpc", "read-json", "create"].includes(load)) {
@@ -19,7 +20,6 @@ if (!distA || !distB || !["read-grpc", "read-json", "create"].includes(load)) {
   process.exit(2);
 }
 const pairs = Number(pairsArg ?? 10);
-const apiKey = "bench-key-0123456789abcdef";
 const work = mkdtempSync(join(tmpdir(), "invites-compare-"));
 
 async function main() {
@@ -70,20 +70,7 @@ function lua(body) {
 function start(dist, seed, port) {
   const file = join(work, `${port}.db`);
   copyFileSync(seed, file);
-  const logFile = `${file}.log`;
-  const log = openSync(logFile, "w");
-  const child = spawn("taskset", ["-c", "0", process.execPath, resolve(dist, "src/cli.js"), "serve"], {
-    env: { ...process.env, PORT: String(port), HOST: "127.0.0.1", DATABASE_URL: file, INVITES_API_KEYS: `${apiKey}:default`, LOG_LEVEL: "info" },
-    stdio: ["ignore", "ignore", log],
-  });
-  closeSync(log);
-  const ready = (async () => {
-    while (!readFileSync(logFile, "utf8").includes('"msg":"listening"')) {
-      if (child.exitCode !== null) throw new Error(`${dist} exited ${child.exitCode}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  })();
-  return { child, port, ready };
+  return { port, ...startService("taskset", ["-c", "0", process.execPath, resolve(dist, "src/cli.js"), "serve"], file, port) };
 }
 
 function run(port, seconds) {

@@ -7,12 +7,13 @@
 // peak, at a fixed rate (bench/latency-probe.js), for its p50 and p99 latency.
 "use strict";
 const { execFileSync, spawn, spawnSync } = require("node:child_process");
-const { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, statSync, writeFileSync, readFileSync } = require("node:fs");
+const { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync, readFileSync } = require("node:fs");
 const { tmpdir } = require("node:os");
 const { join } = require("node:path");
 const { create, toBinary } = require("@bufbuild/protobuf");
 const Database = require("better-sqlite3");
 const median = require("./median.js");
+const { apiKey, startService: startServiceProcess } = require("./service-process.js");
 const pb = require("../dist/gen/invites/v1/invites_pb.js");
 const { openSqliteStore } = require("../dist/src/store/sqlite/sqlite-store.js");
 const { generateInviteCode } = require("../dist/src/invites/invite-code.js");
@@ -21,7 +22,6 @@ const { newInviteId } = require("../dist/src/invites/invite-id.js");
 const seconds = Number(process.env.BENCH_SECONDS ?? 4);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 2);
 const only = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY, "i") : undefined;
-const apiKey = "bench-key-0123456789abcdef";
 const work = mkdtempSync(join(tmpdir(), "invites-bench-"));
 const children = [];
 
@@ -78,23 +78,10 @@ function startProcess(argv, env = {}) {
 const startArgs = require("../package.json").scripts.start.split(" ").slice(1).map((arg) => (arg.startsWith("dist/") ? join(__dirname, "..", arg) : arg));
 
 async function startService(dbFile, port) {
-  // Production configuration: API keys, logs at info, metrics, validation. The
-  // logs go to a file: a pipe that this process (blocked while a load
-  // generator runs) does not read would fill and throttle the service.
-  const logFile = `${dbFile}.log`;
-  const log = openSync(logFile, "w");
-  const child = spawn(...onCore(0, [process.execPath, ...startArgs]), {
-    env: { ...process.env, PORT: String(port), DATABASE_URL: dbFile, INVITES_API_KEYS: `${apiKey}:default`, HOST: "127.0.0.1", LOG_LEVEL: "info" },
-    stdio: ["ignore", "ignore", log],
-  });
-  closeSync(log);
+  const { child, ready } = startServiceProcess(...onCore(0, [process.execPath, ...startArgs]), dbFile, port);
   children.push(child);
-  for (;;) {
-    const log = readFileSync(logFile, "utf8");
-    if (log.includes('"msg":"listening"')) return child;
-    if (child.exitCode !== null) throw new Error(`service exited ${child.exitCode}: ${log}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  await ready;
+  return child;
 }
 
 const grpcFrame = (bytes) => {

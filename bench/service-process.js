@@ -1,0 +1,35 @@
+// Starts the service for a benchmark in its production configuration: API
+// keys, logs at info, metrics, validation.
+"use strict";
+const { spawn } = require("node:child_process");
+const { closeSync, openSync, readFileSync } = require("node:fs");
+
+const apiKey = "bench-key-0123456789abcdef";
+
+/**
+ * Runs `command args` (node and the service's entry, perhaps behind taskset)
+ * on `dbFile` at `port`. Returns the child at once and `ready`, which
+ * resolves when the service logs that it listens.
+ */
+function startService(command, args, dbFile, port) {
+  // The logs go to a file: a pipe that the benchmark (blocked while a load
+  // generator runs) does not read would fill and throttle the service.
+  const logFile = `${dbFile}.log`;
+  const log = openSync(logFile, "w");
+  const child = spawn(command, args, {
+    env: { ...process.env, PORT: String(port), HOST: "127.0.0.1", DATABASE_URL: dbFile, INVITES_API_KEYS: `${apiKey}:default`, LOG_LEVEL: "info" },
+    stdio: ["ignore", "ignore", log],
+  });
+  closeSync(log);
+  const ready = (async () => {
+    for (;;) {
+      const text = readFileSync(logFile, "utf8");
+      if (text.includes('"msg":"listening"')) return;
+      if (child.exitCode !== null) throw new Error(`service exited ${child.exitCode}: ${text}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  })();
+  return { child, ready };
+}
+
+module.exports = { apiKey, startService };

@@ -73,6 +73,11 @@ function messageOf(field: DescField): DescMessage {
   throw new Error(`${field} is not a message field`);
 }
 
+/** A google.protobuf type: each has a JSON form of its own (a Timestamp is a string, a Struct any object). */
+export function isWellKnownType(schema: DescMessage): boolean {
+  return schema.typeName.startsWith("google.protobuf.");
+}
+
 export function presenceOf(field: DescField, shape: Shape): Presence {
   if (shape === "messageList" || shape === "stringList") return "list";
   if (shape === "stringMap") return "map";

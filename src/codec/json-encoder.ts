@@ -1,6 +1,6 @@
 import { toJson, toJsonString, type DescEnum, type DescField, type DescMessage, type JsonReadOptions, type JsonWriteStringOptions, type Message } from "@bufbuild/protobuf";
 import { TimestampSchema, type Timestamp } from "@bufbuild/protobuf/wkt";
-import { isSet, planMessage, presenceOf, type Presence, type Shape } from "./field-plan.js";
+import { isSet, isWellKnownType, planMessage, presenceOf, type Presence, type Shape } from "./field-plan.js";
 
 /**
  * JSON encoding planned once per message type. protobuf-es builds a JSON
@@ -44,8 +44,8 @@ function planStep(field: DescField, shape: Shape, inner: Plan | undefined, proto
   return { ...base, kind: shape };
 }
 
-// Well-known types other than Timestamp (a field kind of its own here) have JSON forms of their own.
-const notWellKnown = (schema: DescMessage) => !schema.typeName.startsWith("google.protobuf.");
+// Well-known types other than Timestamp (a field kind of its own here) are left to protobuf-es.
+const notWellKnown = (schema: DescMessage) => !isWellKnownType(schema);
 
 type Fields = Record<string, unknown>;
 

@@ -12,7 +12,7 @@ interface Compiled {
 
 /**
  * Compiles a small part of CEL over `this`: the message's own singular
- * string, bool and 32-bit integer fields, `has()` on fields with presence,
+ * string, bool and int32 fields, `has()` on fields with presence,
  * string, bool and int literals, `==`, `!=`, `&&`, `||` and `!`. None of it
  * can fail at run time, so `&&` and `||` are JavaScript's. Anything else
  * (another function, a message field, a type mismatch CEL would refuse)
@@ -71,6 +71,6 @@ function kindOf(field: DescField): Kind | undefined {
   if (field.fieldKind !== "scalar" || field.oneof) return undefined;
   if (field.scalar === ScalarType.STRING) return "string";
   if (field.scalar === ScalarType.BOOL) return "bool";
-  if (field.scalar === ScalarType.INT32 || field.scalar === ScalarType.SINT32 || field.scalar === ScalarType.SFIXED32) return "int";
+  if (field.scalar === ScalarType.INT32) return "int";
   return undefined;
 }

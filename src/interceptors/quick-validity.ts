@@ -24,8 +24,8 @@ import { compileCel } from "./quick-cel.js";
  * certain" sends the message to protovalidate, which has the last word and
  * writes every error. protovalidate took about a sixth of a JSON Read's time
  * here (switched off, +20 % throughput), most of it evaluating CEL; this
- * check costs a fraction of a microsecond. test/unit/quick-validity.test.ts holds it to protovalidate's
- * verdict on random messages of every request type.
+ * check costs a fraction of a microsecond. test/unit/quick-validity*.test.ts
+ * hold it to protovalidate's verdict on random messages.
  */
 export type QuickCheck = (message: Message) => boolean;
 

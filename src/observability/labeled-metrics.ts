@@ -1,13 +1,12 @@
 import type { Registry } from "prom-client";
 
-/**
- * A counter and a histogram for the per-request metrics, exposed through a
- * prom-client registry like prom-client's own. prom-client checks and hashes
- * a label object on every update (≈ 1.5 µs for a request's three updates
- * here); these take label values in the order of their names and find their
- * series by one joined key. They keep nothing else: no exemplars, no
- * aggregation across workers.
- */
+// A counter and a histogram for the per-request metrics, exposed through a
+// prom-client registry like prom-client's own. prom-client checks and hashes
+// a label object on every update (≈ 1.5 µs for a request's three updates
+// here); these take label values in the order of their names and find their
+// series by one joined key. They keep nothing else: no exemplars, no
+// aggregation across workers.
+
 /** One value per label name, in the names' order. */
 export type LabelValues<Names extends readonly string[]> = { readonly [K in keyof Names]: string };
 
@@ -58,14 +57,8 @@ export function labeledHistogram<const Names extends readonly string[]>({
   buckets,
 }: MetricSpec<Names> & { buckets: readonly number[] }): LabeledHistogram<Names> {
   const bounds = [...buckets].sort((a, b) => a - b);
-  const series = new Map<string, { labels: Record<string, string>; counts: number[]; sum: number; count: number }>();
-  register(registry, name, help, "histogram", () => [...series.values()].flatMap((s) => {
-    let cumulative = 0;
-    const samples: Sample[] = bounds.map((le, i) => ({ metricName: `${name}_bucket`, labels: { le, ...s.labels }, value: (cumulative += s.counts[i]) }));
-    samples.push({ metricName: `${name}_bucket`, labels: { le: "+Inf", ...s.labels }, value: s.count });
-    samples.push({ metricName: `${name}_sum`, labels: s.labels, value: s.sum }, { metricName: `${name}_count`, labels: s.labels, value: s.count });
-    return samples;
-  }), () => series.clear());
+  const series = new Map<string, HistogramSeries>();
+  register(registry, name, help, "histogram", () => [...series.values()].flatMap((s) => histogramSamples(name, bounds, s)), () => series.clear());
   return {
     observe(labelValues, value) {
       const key = labelValues.join(separator);
@@ -77,6 +70,25 @@ export function labeledHistogram<const Names extends readonly string[]>({
       found.count++;
     },
   };
+}
+
+interface HistogramSeries {
+  labels: Record<string, string>;
+  /** Observations per bucket, not cumulative. */
+  counts: number[];
+  sum: number;
+  count: number;
+}
+
+/** Prometheus's cumulative buckets (each counts every observation up to its bound), +Inf, sum and count. */
+function histogramSamples(name: string, bounds: number[], { labels, counts, sum, count }: HistogramSeries): Sample[] {
+  let cumulative = 0;
+  return [
+    ...bounds.map((le, i) => ({ metricName: `${name}_bucket`, labels: { le, ...labels }, value: (cumulative += counts[i]) })),
+    { metricName: `${name}_bucket`, labels: { le: "+Inf", ...labels }, value: count },
+    { metricName: `${name}_sum`, labels, value: sum },
+    { metricName: `${name}_count`, labels, value: count },
+  ];
 }
 
 function labelsOf(names: readonly string[], values: readonly string[]): Record<string, string> {

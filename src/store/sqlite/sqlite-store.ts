@@ -31,12 +31,12 @@ export interface SqliteStoreOptions {
 
 /**
  * Checkpoints move to a worker thread; SQLite's own, on commit, come back at
- * 1,000 pages if it fails. They also stay as a backstop past `maxWalPages`: a passive
- * checkpoint copies the frames that exist when it starts, and the WAL
- * restarts from its beginning only once every frame is copied, which never
- * happens while writes keep coming (the file grew past 800 MiB in 15 s of
- * Creates). A commit's own checkpoint finishes what the worker left, so the
- * next write restarts the WAL.
+ * 1,000 pages if it fails. They also stay as a backstop past `maxWalPages`:
+ * a passive checkpoint copies the frames that exist when it starts, and the
+ * WAL restarts from its beginning only once every frame is copied, which
+ * never happens while writes keep coming (the file grew past 800 MiB in 15 s
+ * of Creates). A commit's own checkpoint finishes what the worker left, so
+ * the next write restarts the WAL.
  */
 function offloadCheckpoints(db: Database.Database, filename: string, busyTimeoutMs: number, maxWalPages: number): Checkpointer {
   db.pragma(`wal_autocheckpoint = ${maxWalPages}`);

@@ -34,8 +34,10 @@ async function main() {
   const frame = Buffer.concat([Buffer.from([0, 0, 0, 0, body.length]), body]);
   writeFileSync(join(work, "read.grpc"), frame);
   writeFileSync(join(work, "read.lua"), lua(`wrk.body = '{"code":"${invite.code}"}'`));
+  // BENCH_RUN differs in every turn: a turn repeating the emails of the last would measure idempotent replays.
   writeFileSync(join(work, "create.lua"), lua(`local n = 0
-request = function() n = n + 1 return wrk.format(nil, nil, nil, '{"group_id":"compare","email":"c' .. math.random(1e9) .. '-' .. n .. '@example.com"}') end`));
+local run = os.getenv("BENCH_RUN")
+request = function() n = n + 1 return wrk.format(nil, nil, nil, '{"group_id":"compare","email":"c' .. run .. '-' .. n .. '@example.com"}') end`));
 
   const servers = [distA, distB].map((dist, i) => start(dist, seed, 9700 + i));
   await Promise.all(servers.map((s) => s.ready));
@@ -73,12 +75,13 @@ function start(dist, seed, port) {
   return { port, ...startService("taskset", ["-c", "0", process.execPath, resolve(dist, "src/cli.js"), "serve"], file, port) };
 }
 
+let turns = 0;
 function run(port, seconds) {
   const url = `http://127.0.0.1:${port}/invites.v1.InvitesService/${load === "create" ? "Create" : "Read"}`;
   const argv = load === "read-grpc"
     ? ["h2load", "-c8", "-m16", "-t1", `-D${seconds}`, "-d", join(work, "read.grpc"), "-H", "content-type: application/grpc", "-H", "te: trailers", "-H", `authorization: Bearer ${apiKey}`, url]
     : ["wrk", "-t1", "-c32", `-d${seconds}s`, "-s", join(work, load === "create" ? "create.lua" : "read.lua"), url];
-  const out = execFileSync("taskset", ["-c", "1", ...argv], { encoding: "utf8" });
+  const out = execFileSync("taskset", ["-c", "1", ...argv], { encoding: "utf8", env: { ...process.env, BENCH_RUN: `${process.pid}t${++turns}` } });
   if (/Non-2xx|[1-9]\d* failed/.test(out)) throw new Error(`errors under load:\n${out}`);
   return Number((/([\d.]+) req\/s/.exec(out) ?? /Requests\/sec:\s+([\d.]+)/.exec(out))[1]);
 }

@@ -123,7 +123,10 @@ function probe(url, { http2 = false, headers, body, uniqueBody, rate }) {
 function wrk(url, script) {
   const file = join(work, `wrk-${Math.random().toString(36).slice(2)}.lua`);
   writeFileSync(file, script);
-  const run = (duration) => execFileSync(...onCore(1, ["wrk", "-t1", "-c32", `-d${duration}s`, "--latency", "-s", file, url]), { encoding: "utf8" });
+  // Each run names its own fresh emails and users (see luaPost): a run repeating the last one's would
+  // measure idempotent replays of Create and repeated Accepts, which write nothing.
+  const run = (duration) =>
+    execFileSync(...onCore(1, ["wrk", "-t1", "-c32", `-d${duration}s`, "--latency", "-s", file, url]), { encoding: "utf8", env: { ...process.env, BENCH_RUN: wrkRunName() } });
   run(1);
   const out = run(seconds);
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0);
@@ -135,8 +138,13 @@ function wrk(url, script) {
   return { rps, errors, p50: latency(50), p99: latency(99) };
 }
 
+let wrkRuns = 0;
+const wrkRunName = () => `${process.pid}r${++wrkRuns}`;
+
+/** A wrk script POSTing `bodyExpr`, a Lua expression that may use `run` (unique to each wrk run) and `n` (the request's number in it). */
 const luaPost = (headers, bodyExpr) => `
 local n = 0
+local run = os.getenv("BENCH_RUN")
 local headers = { ${Object.entries(headers).map(([k, v]) => `["${k}"] = "${v}"`).join(", ")} }
 request = function()
   n = n + 1
@@ -177,9 +185,9 @@ async function main() {
 
   const readJsonLua = luaPost(jsonHeaders, readJson);
   const createBody = (group) => `{"group_id":"${group}","email":"n{n}@example.com"}`;
-  const createLua = luaPost(jsonHeaders, `'{"group_id":"bench","email":"new' .. math.random(1e9) .. '-' .. n .. '@example.com"}'`);
-  const createM3oLua = luaPost(jsonHeaders, `'{"group_id":"m3o","email":"m3o' .. math.random(1e9) .. '-' .. n .. '@example.com"}'`);
-  const acceptLua = luaPost(jsonHeaders, `'{"code":"${link.invite.code}","user_id":"u' .. math.random(1e9) .. '-' .. n .. '"}'`);
+  const createLua = luaPost(jsonHeaders, `'{"group_id":"bench","email":"new' .. run .. '-' .. n .. '@example.com"}'`);
+  const createM3oLua = luaPost(jsonHeaders, `'{"group_id":"m3o","email":"m3o' .. run .. '-' .. n .. '@example.com"}'`);
+  const acceptLua = luaPost(jsonHeaders, `'{"code":"${link.invite.code}","user_id":"u' .. run .. '-' .. n .. '"}'`);
   const readJsonFile = bodyFile("read.json", readJson.slice(1, -1));
   const listJsonFile = bodyFile("list.json", '{"page_size":100}');
   const grpcProbe = { http2: true, headers: { "content-type": "application/grpc", te: "trailers", authorization: `Bearer ${apiKey}` } };

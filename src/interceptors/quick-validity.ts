@@ -1,6 +1,7 @@
 import { ScalarType, getOption, isFieldSet, type DescField, type DescMessage, type Message } from "@bufbuild/protobuf";
 import { Edition, FeatureSet_FieldPresence } from "@bufbuild/protobuf/wkt";
 import { parse } from "@bufbuild/cel";
+import { RE2JS } from "@bufbuild/re2";
 // protovalidate's own copy of the rules, so both read the same ones.
 import {
   BoolRulesSchema,
@@ -19,8 +20,8 @@ import { compileCel } from "./quick-cel.js";
 /**
  * Says, from the buf.validate rules of a message type, whether a message
  * certainly satisfies them, for requests whose rules are simple: a string's
- * length, a number's bounds, a constant, an empty list, and message-level CEL
- * made of field comparisons and logic. It never finds a violation: "not
+ * length and pattern, a number's bounds, a constant, an empty list, and CEL
+ * made of comparisons, logic, trim() and isEmail(). It never finds a violation: "not
  * certain" sends the message to protovalidate, which has the last word and
  * writes every error. protovalidate took about a sixth of a JSON Read's time
  * here (switched off, +20 % throughput), most of it evaluating CEL; this
@@ -49,11 +50,9 @@ function plan(schema: DescMessage): Check[] | undefined {
   const checks: Check[] = [];
   const rules = getOption(schema, messageRulesOption);
   if (rules.oneof.length > 0 || rules.$unknown?.length) return undefined;
-  for (const expression of [...rules.celExpression, ...rules.cel.map((rule) => rule.expression)]) {
-    const evaluate = compileCel(schema, parse(expression).expr);
-    if (!evaluate) return undefined;
-    checks.push((message) => evaluate(message) === true);
-  }
+  const messageCel = celChecks(schema, [...rules.celExpression, ...rules.cel.map((rule) => rule.expression)]);
+  if (messageCel.includes(uncertain)) return undefined;
+  checks.push(...messageCel);
   for (const oneof of schema.oneofs) {
     const oneofRules = getOption(oneof, oneofRulesOption);
     if (oneofRules.$unknown?.length) return undefined;
@@ -73,7 +72,7 @@ function fieldCheck(field: DescField, rules: FieldRules): Check | undefined {
   const holdsMessages = field.message !== undefined;
   const hasRules = rules.required || rules.cel.length > 0 || rules.celExpression.length > 0 || rules.type.case !== undefined;
   if ((!hasRules && !holdsMessages) || rules.ignore === Ignore.ALWAYS) return undefined;
-  const ownRules = rules.cel.length > 0 || rules.celExpression.length > 0 ? uncertain : typeCheck(field, rules);
+  const ownRules = allOf([typeCheck(field, rules), ...celChecks(field, [...rules.celExpression, ...rules.cel.map((rule) => rule.expression)])]);
   // protovalidate validates every message a field holds against that message's own rules.
   const valueCheck = holdsMessages ? (value: unknown) => isZero(field, value) && ownRules(value) : ownRules;
   const explicit = field.fieldKind === "message" || field.oneof !== undefined || field.presence === FeatureSet_FieldPresence.EXPLICIT;
@@ -107,6 +106,19 @@ function isZero(field: DescField, value: unknown): boolean {
 
 const uncertain = () => false;
 
+/** CEL rules of a message or a field, each a check that it evaluates to true, or `uncertain` where compileCel cannot follow it. */
+function celChecks(scope: DescMessage | DescField, expressions: string[]): ((input: unknown) => boolean)[] {
+  return expressions.map((expression) => {
+    const evaluate = compileCel(scope, parse(expression).expr);
+    return evaluate ? (input) => evaluate(input) === true : uncertain;
+  });
+}
+
+function allOf(checks: ((value: unknown) => boolean)[]): (value: unknown) => boolean {
+  if (checks.includes(uncertain)) return uncertain;
+  return checks.length === 1 ? checks[0] : (value) => checks.every((check) => check(value));
+}
+
 /** The rules set on a rules message (example values are not rules). */
 function rulesSet(rules: Message, schema: DescMessage): string[] {
   return schema.fields.filter((f) => f.localName !== "example" && isFieldSet(rules, f)).map((f) => f.localName);
@@ -121,9 +133,13 @@ function typeCheck(field: DescField, rules: FieldRules): (value: unknown) => boo
   // Rules of another type than the field's are a compile error protovalidate reports.
   switch (type.case) {
     case "string": {
-      const maxLen = Number(type.value.maxLen);
+      if (scalar !== ScalarType.STRING || !only(StringRulesSchema, "maxLen", "pattern")) return uncertain;
+      const set = rulesSet(type.value, StringRulesSchema);
+      const maxLen = set.includes("maxLen") ? Number(type.value.maxLen) : Infinity;
+      // protovalidate's own engine and flags for string.pattern; a pattern RE2 refuses throws here, and so is uncertain.
+      const pattern = set.includes("pattern") ? RE2JS.compile(type.value.pattern) : undefined;
       // A string's length in code points is at most its length in UTF-16 units.
-      return scalar === ScalarType.STRING && only(StringRulesSchema, "maxLen") ? (value) => (value as string).length <= maxLen : uncertain;
+      return (value) => (value as string).length <= maxLen && (pattern === undefined || pattern.test(value as string));
     }
     case "int32": {
       if (scalar !== ScalarType.INT32 || !only(Int32RulesSchema, "lt", "lte", "gt", "gte")) return uncertain;

@@ -1,5 +1,4 @@
 import { mkdirSync, statSync, watch } from "node:fs";
-import { randomUUID } from "node:crypto";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { openSqliteStore } from "../../src/store/sqlite/sqlite-store.js";

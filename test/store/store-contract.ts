@@ -93,6 +93,16 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
         await expect(store.findInviteByCode("ns2", first.code)).resolves.toBeUndefined();
       });
 
+      test("a clashing code fails only its own Create among concurrent ones", async () => {
+        const first = draft();
+        const [a, clash, c] = [first, draft({ code: first.code }), draft()];
+        const results = await Promise.allSettled([a, clash, c].map((invite) => store.createInvite(invite)));
+        expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+        expect((results[1] as PromiseRejectedResult).reason).toBeInstanceOf(DuplicateCodeError);
+        await expect(list()).resolves.toEqual([c, a]);
+        await expect(store.findInviteById("ns1", clash.id)).resolves.toBeUndefined();
+      });
+
       test("never shows one namespace's invites to another", async () => {
         const invite = draft();
         await store.createInvite(invite);

@@ -4,7 +4,7 @@
 // window per run (default 4), BENCH_ROUNDS the interleaved rounds (default 2),
 // BENCH_ONLY a pattern of case names to run alone (skipping the 1M phase).
 // After the peak rounds, each of the service's cases runs again at half of its
-// peak, at a fixed rate (bench/latency-probe.js), for its p50 and p99 latency.
+// peak, at a fixed rate (bench/latency-probe.c, built here), for its p50 and p99 latency.
 "use strict";
 const { execFileSync, spawn, spawnSync } = require("node:child_process");
 const { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync, readFileSync } = require("node:fs");
@@ -29,10 +29,16 @@ function have(command) {
   return spawnSync("sh", ["-c", `command -v ${command}`]).status === 0;
 }
 
+const probeBinary = join(work, "latency-probe");
+
+/** h2load, wrk, and the latency probe built with the C compiler against libnghttp2. */
 function ensureLoadGenerators() {
-  if (have("h2load") && have("wrk")) return;
-  console.log("installing h2load (nghttp2-client) and wrk from Debian's packages");
-  execFileSync("sh", ["-c", "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nghttp2-client wrk"], { stdio: "inherit" });
+  const nghttp2Headers = spawnSync("sh", ["-c", "echo '#include <nghttp2/nghttp2.h>' | cc -E - >/dev/null 2>&1"]).status === 0;
+  if (!have("h2load") || !have("wrk") || !have("cc") || !nghttp2Headers) {
+    console.log("installing h2load (nghttp2-client), wrk, gcc and libnghttp2-dev from Debian's packages");
+    execFileSync("sh", ["-c", "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nghttp2-client wrk gcc libnghttp2-dev"], { stdio: "inherit" });
+  }
+  execFileSync("cc", ["-O2", "-o", probeBinary, join(__dirname, "latency-probe.c"), "-lnghttp2"], { stdio: "inherit" });
 }
 
 // Server on core 0, load generator on core 1, where the machine has two cores and taskset.
@@ -108,14 +114,16 @@ function h2load(url, file, headers, extra = []) {
 }
 
 /**
- * The service (or a floor) at a fixed rate, for latency: see latency-probe.js.
+ * The service (or a floor) at a fixed rate, for latency: see latency-probe.c.
  * h2load's --rps is not used: its timer ticks at most every 10 ms and sends
  * each tick's requests at once, so bursts queue inside the server and count
  * as its latency.
  */
 function probe(url, { http2 = false, headers, body, uniqueBody, rate }) {
-  const spec = { url, http2, headers, body: body && readFileSync(body).toString("base64"), uniqueBody, rate: Math.round(rate), seconds };
-  const [command, args] = onCore(1, [process.execPath, join(__dirname, "latency-probe.js"), JSON.stringify(spec)]);
+  const { hostname, port, pathname } = new URL(url);
+  const bodyArgs = uniqueBody === undefined ? [body] : [bodyFile(`unique-${Math.random().toString(36).slice(2)}.json`, uniqueBody), "-u"];
+  const argv = [probeBinary, http2 ? "h2" : "h1", hostname, port, pathname, String(Math.round(rate)), String(seconds), ...bodyArgs];
+  const [command, args] = onCore(1, [...argv, ...Object.entries(headers).flatMap(([name, value]) => ["-H", `${name}: ${value}`])]);
   return JSON.parse(execFileSync(command, args, { encoding: "utf8" }));
 }
 

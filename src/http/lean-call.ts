@@ -13,10 +13,14 @@ export class LazyAbort {
   #controller: AbortController | undefined;
   #aborted = false;
 
+  /** `watch`, if given, is called with abort() when the signal is first asked for, to start watching for cancellation then. */
+  constructor(private readonly watch?: (abort: () => void) => void) {}
+
   get signal(): AbortSignal {
     if (!this.#controller) {
       this.#controller = new AbortController();
       if (this.#aborted) this.#controller.abort();
+      else this.watch?.(() => this.abort());
     }
     return this.#controller.signal;
   }

@@ -26,9 +26,9 @@ import type { NodeRequest, NodeResponse } from "./node-types.js";
 
 type UnaryImpl = (request: unknown, context: HandlerContext) => Promise<unknown> | unknown;
 
-/** What the handler answered, encoded, with any headers and trailers it set. */
+/** What the handler answered, encoded (JSON as text, which Node encodes as it writes), with any headers and trailers it set. */
 interface Answer {
-  body: Uint8Array;
+  body: Uint8Array | string;
   header?: Headers;
   trailer?: Headers;
 }
@@ -106,8 +106,7 @@ export function createLeanUnary(options: LeanUnaryOptions) {
     const message = decode(entry, wire, body);
     const contextValues = createContextValues().set(callRecordKey, record);
     const protocolName = wire === "grpc" ? "grpc" : "connect";
-    const encode = (res: UnaryResponse) =>
-      wire === "json" ? Buffer.from(encodeJson(res.message)) : encodeBinary(res.message);
+    const encode = (res: UnaryResponse) => (wire === "json" ? encodeJson(res.message) : encodeBinary(res.message));
     const request = (ctx: HandlerContext) => new LeanRequest(service, method, url, header, contextValues, message, ctx);
     if (timeoutMs === undefined) {
       // Most calls have no deadline: a plain context spares connect's timers and linked signals.
@@ -202,10 +201,11 @@ export function createLeanUnary(options: LeanUnaryOptions) {
           }
           stream.respond({ ...plain(answer.header), ...base, ":status": 200, "content-type": "application/grpc+proto" }, { waitForTrailers: true });
           stream.once("wantTrailers", () => stream.sendTrailers({ ...plain(answer.trailer), "grpc-status": "0" }));
-          const frame = Buffer.allocUnsafe(5 + answer.body.length);
+          const body = answer.body as Uint8Array;
+          const frame = Buffer.allocUnsafe(5 + body.length);
           frame[0] = 0;
-          frame.writeUInt32BE(answer.body.length, 1);
-          frame.set(answer.body, 5);
+          frame.writeUInt32BE(body.length, 1);
+          frame.set(body, 5);
           stream.end(frame);
         },
         error(error) {
@@ -231,13 +231,16 @@ export function createLeanUnary(options: LeanUnaryOptions) {
       const contentType = req.headers["content-type"];
       const wire = entry && wireOf(contentType, req.headers["content-encoding"]);
       if (!entry || !wire || wire === "grpc") return false;
-      const cancel = new LazyAbort();
-      res.once("close", () => {
-        if (!res.writableFinished) cancel.abort();
+      // Watched only once a handler or a deadline asks for the signal: most calls never do.
+      const cancel = new LazyAbort((abort) => {
+        if (res.closed) abort();
+        else res.once("close", () => {
+          if (!res.writableFinished) abort();
+        });
       });
       serve(req, req.headers, entry, wire, record, cancel, {
         answer(answer) {
-          res.writeHead(200, { ...connectHeaders(answer), "content-type": contentType });
+          res.writeHead(200, { ...connectHeaders(answer), "content-type": contentType, "content-length": byteLength(answer.body) });
           res.end(answer.body);
         },
         error(error) {
@@ -261,6 +264,10 @@ function plain(headers: Headers | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   headers?.forEach((value, name) => (out[name] = value));
   return out;
+}
+
+function byteLength(body: Uint8Array | string): number {
+  return typeof body === "string" ? Buffer.byteLength(body) : body.length;
 }
 
 /** Connect unary sends trailers as headers prefixed with "trailer-". */

@@ -1,4 +1,4 @@
-import { Code, type Interceptor } from "@connectrpc/connect";
+import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import { anyNamespace, type ApiKeys } from "../access/api-keys.js";
 import { Reason, rpcError } from "../errors.js";
 import { defaultNamespace, isValidNamespace, namespaceKey } from "../invites/namespace.js";
@@ -12,14 +12,18 @@ const namespaceHeader = "micro-namespace";
  * probes and `buf curl` can find the API.
  */
 export function createAccessInterceptor(keys: ApiKeys): Interceptor {
-  return (next) => async (req) => {
+  // Not an async function: the call's own promise passes through, without one more around it.
+  return (next) => (req) => {
     const requested = req.header.get(namespaceHeader) ?? undefined;
     if (requested !== undefined && !isValidNamespace(requested)) {
-      throw rpcError(Code.InvalidArgument, Reason.invalidNamespace, `${namespaceHeader}: must be 1-64 letters, digits, '.', '_' or '-'`, {
-        field: namespaceHeader,
-      });
+      return Promise.reject(
+        rpcError(Code.InvalidArgument, Reason.invalidNamespace, `${namespaceHeader}: must be 1-64 letters, digits, '.', '_' or '-'`, {
+          field: namespaceHeader,
+        }),
+      );
     }
     const namespace = resolveNamespace(keys, req.header.get("authorization"), requested);
+    if (namespace instanceof ConnectError) return Promise.reject(namespace);
     req.contextValues.set(namespaceKey, namespace);
     const record = req.contextValues.get(callRecordKey);
     if (record) record.namespace = namespace;
@@ -27,16 +31,17 @@ export function createAccessInterceptor(keys: ApiKeys): Interceptor {
   };
 }
 
-function resolveNamespace(keys: ApiKeys, authorization: string | null, requested: string | undefined): string {
+/** The call's namespace, or the error that refuses it. */
+function resolveNamespace(keys: ApiKeys, authorization: string | null, requested: string | undefined): string | ConnectError {
   if (keys.size === 0) return requested ?? defaultNamespace;
   const key = /^Bearer +(\S+)\s*$/i.exec(authorization ?? "")?.[1];
   const bound = key === undefined ? undefined : keys.lookup(key);
   if (bound === undefined) {
-    throw rpcError(Code.Unauthenticated, Reason.unauthenticated, "authorization: a valid 'Bearer <API key>' is required");
+    return rpcError(Code.Unauthenticated, Reason.unauthenticated, "authorization: a valid 'Bearer <API key>' is required");
   }
   if (bound === anyNamespace) return requested ?? defaultNamespace;
   if (requested !== undefined && requested !== bound) {
-    throw rpcError(Code.PermissionDenied, Reason.permissionDenied, `${namespaceHeader}: this API key may not act in namespace "${requested}"`);
+    return rpcError(Code.PermissionDenied, Reason.permissionDenied, `${namespaceHeader}: this API key may not act in namespace "${requested}"`);
   }
   return bound;
 }

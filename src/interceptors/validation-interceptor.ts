@@ -17,11 +17,12 @@ export function createValidationInterceptor(): Interceptor {
     if (!check) quickChecks.set(schema, (check = quickCheck(schema)));
     return check(message);
   };
-  return (next) => async (req) => {
+  // Not an async function: the call's own promise passes through, without one more around it.
+  return (next) => (req) => {
     if (!req.stream && !certainlyValid(req.method.input, req.message)) {
       const result = validator.validate(req.method.input, req.message);
-      if (result.kind === "invalid") throw invalidArgument(result.error.violations);
-      if (result.kind === "error") throw result.error;
+      if (result.kind === "invalid") return Promise.reject(invalidArgument(result.error.violations));
+      if (result.kind === "error") return Promise.reject(result.error);
     }
     return next(req);
   };

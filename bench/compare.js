@@ -4,7 +4,8 @@
 // inside the checkout (so that node_modules resolves):
 //   node bench/compare.js <distA> <distB> <read-grpc|read-json|create> [pairs=10]
 // Prints each build's requests per second per turn and the median of the
-// paired ratios B/A. Servers on core 0, the load generator on core 1.
+// paired ratios B/A. Both run on copies of one file of 100,000 invites, as
+// the benchmark's. Servers on core 0, the load generator on core 1.
 "use strict";
 const { execFileSync } = require("node:child_process");
 const { copyFileSync, mkdtempSync, rmSync, writeFileSync } = require("node:fs");
@@ -12,6 +13,7 @@ const { tmpdir } = require("node:os");
 const { join, resolve } = require("node:path");
 const { create, toBinary } = require("@bufbuild/protobuf");
 const median = require("./median.js");
+const { preload } = require("./preload.js");
 const { apiKey, startService } = require("./service-process.js");
 
 const [distA, distB, load, pairsArg] = process.argv.slice(2);
@@ -23,17 +25,14 @@ const pairs = Number(pairsArg ?? 10);
 const work = mkdtempSync(join(tmpdir(), "invites-compare-"));
 
 async function main() {
-  // One seeded file, copied for each build, with the invite the reads look up.
-  const { openSqliteStore } = require(resolve(distA, "src/store/sqlite/sqlite-store.js"));
+  // One file of 100,000 invites, as the benchmark's, copied for each build; reads look up one in the middle.
   const seed = join(work, "seed.db");
-  const store = openSqliteStore({ filename: seed });
-  const { invite } = await store.createInvite(draft());
-  await store.close();
+  const code = await preload(resolve(distA), seed, 100_000);
   const pb = require(resolve(distA, "gen/invites/v1/invites_pb.js"));
-  const body = Buffer.from(toBinary(pb.ReadRequestSchema, create(pb.ReadRequestSchema, { code: invite.code })));
+  const body = Buffer.from(toBinary(pb.ReadRequestSchema, create(pb.ReadRequestSchema, { code })));
   const frame = Buffer.concat([Buffer.from([0, 0, 0, 0, body.length]), body]);
   writeFileSync(join(work, "read.grpc"), frame);
-  writeFileSync(join(work, "read.lua"), lua(`wrk.body = '{"code":"${invite.code}"}'`));
+  writeFileSync(join(work, "read.lua"), lua(`wrk.body = '{"code":"${code}"}'`));
   // BENCH_RUN differs in every turn: a turn repeating the emails of the last would measure idempotent replays.
   writeFileSync(join(work, "create.lua"), lua(`local n = 0
 local run = os.getenv("BENCH_RUN")
@@ -55,14 +54,6 @@ request = function() n = n + 1 return wrk.format(nil, nil, nil, '{"group_id":"co
     for (const s of servers) s.child.kill("SIGTERM");
     rmSync(work, { recursive: true, force: true });
   }
-}
-
-function draft() {
-  const now = new Date();
-  return {
-    id: "0192e4a5-5f0c-7f8e-8c1b-4d0b9a437a5f", namespace: "default", groupId: "compare", email: "seed@example.com", code: "7KJ4Q2M9XC1T",
-    state: "pending", createTime: now, updateTime: now, inviter: "", role: "", metadata: {}, maxUses: 1, useCount: 0,
-  };
 }
 
 function lua(body) {

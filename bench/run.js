@@ -11,13 +11,11 @@ const { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync, readFileSync } 
 const { tmpdir } = require("node:os");
 const { join } = require("node:path");
 const { create, toBinary } = require("@bufbuild/protobuf");
-const Database = require("better-sqlite3");
 const median = require("./median.js");
 const { apiKey, startService: startServiceProcess } = require("./service-process.js");
-const pb = require("../dist/gen/invites/v1/invites_pb.js");
-const { openSqliteStore } = require("../dist/src/store/sqlite/sqlite-store.js");
-const { generateInviteCode } = require("../dist/src/invites/invite-code.js");
-const { newInviteId } = require("../dist/src/invites/invite-id.js");
+const dist = join(__dirname, "..", "dist");
+const pb = require(join(dist, "gen/invites/v1/invites_pb.js"));
+const { preload } = require("./preload.js");
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 4);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 2);
@@ -44,27 +42,6 @@ function ensureLoadGenerators() {
 // Server on core 0, load generator on core 1, where the machine has two cores and taskset.
 const pinning = require("node:os").cpus().length >= 2 && have("taskset");
 const onCore = (core, argv) => (pinning ? ["taskset", ["-c", String(core), ...argv]] : [argv[0], argv.slice(1)]);
-
-/** An SQLite file with `count` invites in namespace default; returns a code in it. */
-async function preload(file, count) {
-  // The store creates the schema; closed (and its checkpoint worker stopped) before the bulk load.
-  await openSqliteStore({ filename: file }).close();
-  const db = new Database(file);
-  db.pragma("journal_mode = WAL");
-  const insert = db.prepare(`INSERT OR IGNORE INTO invites (id, namespace, group_id, email, code, state, create_time, update_time,
-    expire_time, inviter, role, metadata, max_uses, use_count) VALUES (?, 'default', ?, ?, ?, 'pending', ?, ?, ?, '', '', '{}', 1, 0)`);
-  const start = Date.now() - count * 10;
-  let probe;
-  db.transaction(() => {
-    for (let i = 0; i < count; i++) {
-      const code = generateInviteCode();
-      if (i === Math.floor(count / 2)) probe = code;
-      insert.run(newInviteId(start + i * 10), `group-${i % 1000}`, `user${i}@example.com`, code, start + i * 10, start + i * 10, Date.now() + 86400_000 * 300);
-    }
-  })();
-  db.close();
-  return probe;
-}
 
 function startProcess(argv, env = {}) {
   const [command, args] = onCore(0, argv);
@@ -166,7 +143,7 @@ async function main() {
   else console.log("server pinned to core 0, load generator to core 1");
   const db100k = join(work, "100k.db");
   console.log("preloading 100,000 invites…");
-  const code = await preload(db100k, 100_000);
+  const code = await preload(dist, db100k, 100_000);
 
   const ports = { service: 19080, connectH2: 19081, connectH1: 19082, grpcJs: 19083, rawHttp: 19084, rawHttp2: 19085 };
   const service100k = await startService(db100k, ports.service);
@@ -256,7 +233,7 @@ async function main() {
 
   console.log("preloading 1,000,000 invites…");
   const db1m = join(work, "1m.db");
-  const code1m = await preload(db1m, 1_000_000);
+  const code1m = await preload(dist, db1m, 1_000_000);
   const service1m = await startService(db1m, ports.service + 10);
   const readGrpc1m = bodyFile("read1m.grpc", grpcFrame(binary(pb.ReadRequestSchema, { code: code1m })));
   const svc1m = (path) => `http://127.0.0.1:${ports.service + 10}${path}`;

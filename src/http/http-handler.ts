@@ -31,7 +31,7 @@ export interface HttpHandlerOptions {
 export function createHttpHandler({ router, corsOrigins, maxBodyBytes, logger, metrics, isServing, observer, lean }: HttpHandlerOptions): NodeHandler {
   const routes = new Map(router.handlers.map((handler) => [handler.requestPath, handler]));
   const handleCors = createCorsHandler(corsOrigins);
-  const handleM3o = createM3oHandler(router.handlers, maxBodyBytes);
+  const handleM3o = createM3oHandler(router.handlers, maxBodyBytes, lean);
 
   const fail = (res: NodeResponse, err: unknown) => {
     if (ConnectError.from(err).code === Code.Aborted) return;

@@ -1,5 +1,6 @@
 import type { DescMethodUnary, DescService, Message } from "@bufbuild/protobuf";
 import type { ContextValues, HandlerContext, UnaryRequest, UnaryResponse } from "@connectrpc/connect";
+import type { NodeResponse } from "./node-types.js";
 
 // The lean path's per-call objects. They are classes, not object literals,
 // because their properties are lazy getters, and a literal whose getters
@@ -29,6 +30,17 @@ export class LazyAbort {
     this.#aborted = true;
     this.#controller?.abort();
   }
+}
+
+/** A LazyAbort for an HTTP/1.1 call: aborted if the client goes away before the answer is written. */
+export function abortWhenClientLeaves(res: NodeResponse): LazyAbort {
+  return new LazyAbort((abort) => {
+    const onClose = () => {
+      if (!res.writableFinished) abort();
+    };
+    if (res.closed) onClose();
+    else res.once("close", onClose);
+  });
 }
 
 /** A HandlerContext with no deadline, whose response headers and trailers exist only once a handler touches them. */

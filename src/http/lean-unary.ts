@@ -1,11 +1,22 @@
 import type * as http2 from "node:http2";
 import type { Readable } from "node:stream";
-import { create, fromBinary, isMessage, type DescMethodUnary, type Message, type DescService, type JsonReadOptions, type JsonWriteOptions } from "@bufbuild/protobuf";
+import {
+  create,
+  fromBinary,
+  isMessage,
+  type DescMethod,
+  type DescMethodUnary,
+  type Message,
+  type DescService,
+  type JsonReadOptions,
+  type JsonWriteOptions,
+} from "@bufbuild/protobuf";
 import {
   Code,
   ConnectError,
   createContextValues,
   createHandlerContext,
+  type ContextValues,
   type HandlerContext,
   type Interceptor,
   type UnaryRequest,
@@ -20,7 +31,7 @@ import { callRecordKey, type CallRecord } from "../observability/call-record.js"
 import type { RequestObserver } from "../observability/request-observer.js";
 import { encodeGrpcMessage } from "./grpc-message.js";
 import { headersView } from "./headers-view.js";
-import { LazyAbort, LeanRequest, LeanResponse, PlainContext } from "./lean-call.js";
+import { LazyAbort, LeanRequest, LeanResponse, PlainContext, abortWhenClientLeaves } from "./lean-call.js";
 import { BodyTooLargeError, readBody } from "./read-body.js";
 import type { NodeRequest, NodeResponse } from "./node-types.js";
 
@@ -99,12 +110,11 @@ export function createLeanUnary(options: LeanUnaryOptions) {
     body: Buffer,
     header: Headers,
     timeoutMs: number | undefined,
-    record: CallRecord,
+    contextValues: ContextValues,
     cancel: LazyAbort,
   ): Promise<Answer> {
     const { method, url, encodeBinary, encodeJson } = entry;
     const message = decode(entry, wire, body);
-    const contextValues = createContextValues().set(callRecordKey, record);
     const protocolName = wire === "grpc" ? "grpc" : "connect";
     const encode = (res: UnaryResponse) => (wire === "json" ? encodeJson(res.message) : encodeBinary(res.message));
     const request = (ctx: HandlerContext) => new LeanRequest(service, method, url, header, contextValues, message, ctx);
@@ -165,7 +175,7 @@ export function createLeanUnary(options: LeanUnaryOptions) {
     reply: { answer(answer: Answer): void; error(error: ConnectError): void },
   ): void {
     readBody(source, maxBodyBytes, headers["content-length"])
-      .then((body) => run(entry, wire, body, headersView(headers), timeoutOf(wire, headers), record, cancel))
+      .then((body) => run(entry, wire, body, headersView(headers), timeoutOf(wire, headers), createContextValues().set(callRecordKey, record), cancel))
       .then(reply.answer, (err) => {
         const tooLarge = err instanceof BodyTooLargeError;
         reply.error(tooLarge ? new ConnectError(`message larger than ${maxBodyBytes} bytes`, Code.ResourceExhausted) : ConnectError.from(err));
@@ -225,6 +235,18 @@ export function createLeanUnary(options: LeanUnaryOptions) {
       return true;
     },
 
+    /**
+     * Runs a JSON call for an M3O path, if the lean path serves `method`: the
+     * same decoding, interceptors and handler as a Connect JSON call. Resolves
+     * to the JSON answer, rejects with the ConnectError; the M3O handler gives
+     * both M3O's shape. Undefined for a method the lean path does not serve.
+     */
+    m3oCall(method: DescMethod): ((body: Buffer, header: Headers, contextValues: ContextValues, cancel: LazyAbort) => Promise<string>) | undefined {
+      const entry = methods.get(`/${service.typeName}/${method.name}`);
+      if (!entry || entry.method !== method) return undefined;
+      return (body, header, contextValues, cancel) => run(entry, "json", body, header, undefined, contextValues, cancel).then((answer) => answer.body as string);
+    },
+
     /** Serves a Connect unary call over HTTP/1.1 if it is one of the lean cases. */
     http1(req: NodeRequest, res: NodeResponse, record: CallRecord): boolean {
       const entry = req.method === "POST" ? methods.get(req.url ?? "") : undefined;
@@ -232,12 +254,7 @@ export function createLeanUnary(options: LeanUnaryOptions) {
       const wire = entry && wireOf(contentType, req.headers["content-encoding"]);
       if (!entry || !wire || wire === "grpc") return false;
       // Watched only once a handler or a deadline asks for the signal: most calls never do.
-      const cancel = new LazyAbort((abort) => {
-        if (res.closed) abort();
-        else res.once("close", () => {
-          if (!res.writableFinished) abort();
-        });
-      });
+      const cancel = abortWhenClientLeaves(res);
       serve(req, req.headers, entry, wire, record, cancel, {
         answer(answer) {
           res.writeHead(200, { ...connectHeaders(answer), "content-type": contentType, "content-length": byteLength(answer.body) });

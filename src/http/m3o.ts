@@ -1,12 +1,17 @@
 import { STATUS_CODES } from "node:http";
 import { fromBinary, isMessage, type JsonValue } from "@bufbuild/protobuf";
-import { Code, createContextKey, type ContextValues, type Interceptor } from "@connectrpc/connect";
+import { Code, ConnectError, createContextKey, type ContextValues, type Interceptor } from "@connectrpc/connect";
+import { codeToHttpStatus, codeToString } from "@connectrpc/connect/protocol-connect";
 import type { UniversalHandler } from "@connectrpc/connect/protocol";
 import { ErrorInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
 import { CreateRequestSchema, InvitesService } from "../../gen/invites/v1/invites_pb.js";
-import { rpcError } from "../errors.js";
+import { errorReason, rpcError } from "../errors.js";
 import type { NodeRequest, NodeResponse } from "./node-types.js";
+import { abortWhenClientLeaves } from "./lean-call.js";
+import type { LeanUnary } from "./lean-unary.js";
 import { BodyTooLargeError, readBody } from "./read-body.js";
+
+type M3oLeanCall = NonNullable<ReturnType<LeanUnary["m3oCall"]>>;
 
 // The seed's form, and the form of M3O's client libraries; matched case-insensitively.
 const m3oPath = /^\/(?:invites\/invites|v1\/invites)\/([a-z]+)\/?$/i;
@@ -28,12 +33,16 @@ export function createM3oInterceptor(): Interceptor {
   };
 }
 
+/** What a call on an M3O path answered: its JSON, or the parts of M3O's error. */
+type M3oAnswer = { ok: true; body: string | Uint8Array } | { ok: false; status: number; id: string; detail: string };
+
 /**
  * The HTTP surface of the hosted M3O invites API, served by the same
- * handlers as Connect: each call is passed to the Connect JSON handler and its
+ * handlers as Connect: each call goes to the lean path's JSON call where it
+ * serves the method, else to connect-node's Connect JSON handler, and its
  * error, if any, is rewritten into M3O's shape.
  */
-export function createM3oHandler(handlers: readonly UniversalHandler[], maxBodyBytes: number) {
+export function createM3oHandler(handlers: readonly UniversalHandler[], maxBodyBytes: number, lean?: LeanUnary) {
   const byMethod = new Map<string, UniversalHandler>();
   for (const handler of handlers) {
     if (handler.service.typeName === InvitesService.typeName && handler.protocolNames.includes("connect")) {
@@ -49,10 +58,10 @@ export function createM3oHandler(handlers: readonly UniversalHandler[], maxBodyB
       res.setHeader("Allow", "POST");
       return sendError(res, 405, "METHOD_NOT_ALLOWED", "use POST");
     }
-    let body: JsonValue;
+    let text: string;
     try {
-      const text = (await readBody(req, maxBodyBytes, req.headers["content-length"])).toString("utf8");
-      body = text.trim() === "" ? {} : (JSON.parse(text) as JsonValue);
+      const body = (await readBody(req, maxBodyBytes, req.headers["content-length"])).toString("utf8");
+      text = body.trim() === "" ? "{}" : body;
     } catch (err) {
       if (err instanceof BodyTooLargeError) return sendError(res, 413, "REQUEST_TOO_LARGE", err.message);
       return sendError(res, 400, "INVALID_JSON", "the request body is not valid JSON");
@@ -62,27 +71,58 @@ export function createM3oHandler(handlers: readonly UniversalHandler[], maxBodyB
       const value = req.headers[name];
       if (typeof value === "string") header.set(name, value);
     }
-    const aborted = new AbortController();
-    res.once("close", () => aborted.abort());
-    const uRes = await handler({
-      httpVersion: req.httpVersion,
-      url: `http://localhost${handler.requestPath}`,
-      method: "POST",
-      header,
-      body,
-      signal: aborted.signal,
-      // M3O invites were always for an email: open links are not offered here.
-      contextValues: contextValues.set(m3oCallKey, true),
-    });
-    const out = await collect(uRes.body);
-    if (uRes.status === 200) {
-      res.writeHead(200, { "content-type": "application/json" });
-      res.end(out);
-      return;
-    }
-    const error = parseConnectError(out);
-    sendError(res, uRes.status, error.reason ?? error.code.toUpperCase(), error.message);
+    // M3O invites were always for an email: open links are not offered here.
+    const values = contextValues.set(m3oCallKey, true);
+    const leanCall = lean?.m3oCall(handler.method);
+    const answer = await (leanCall ? viaLean(leanCall, text, header, values, res) : viaConnect(handler, text, header, values, req, res));
+    if (!answer.ok) return sendError(res, answer.status, answer.id, answer.detail);
+    res.writeHead(200, { "content-type": "application/json" });
+    res.end(answer.body);
   };
+}
+
+async function viaLean(call: M3oLeanCall, text: string, header: Headers, values: ContextValues, res: NodeResponse): Promise<M3oAnswer> {
+  try {
+    return { ok: true, body: await call(Buffer.from(text), header, values, abortWhenClientLeaves(res)) };
+  } catch (err) {
+    const error = ConnectError.from(err);
+    // Text that is not JSON at all fails as the message's decoding; M3O calls it INVALID_JSON.
+    if (error.code === Code.InvalidArgument && !isJson(text)) return { ok: false, status: 400, id: "INVALID_JSON", detail: "the request body is not valid JSON" };
+    return { ok: false, status: codeToHttpStatus(error.code), id: errorReason(error) ?? codeToString(error.code).toUpperCase(), detail: error.rawMessage };
+  }
+}
+
+async function viaConnect(handler: UniversalHandler, text: string, header: Headers, values: ContextValues, req: NodeRequest, res: NodeResponse): Promise<M3oAnswer> {
+  let body: JsonValue;
+  try {
+    body = JSON.parse(text) as JsonValue;
+  } catch {
+    return { ok: false, status: 400, id: "INVALID_JSON", detail: "the request body is not valid JSON" };
+  }
+  const aborted = new AbortController();
+  res.once("close", () => aborted.abort());
+  const uRes = await handler({
+    httpVersion: req.httpVersion,
+    url: `http://localhost${handler.requestPath}`,
+    method: "POST",
+    header,
+    body,
+    signal: aborted.signal,
+    contextValues: values,
+  });
+  const out = await collect(uRes.body);
+  if (uRes.status === 200) return { ok: true, body: out };
+  const error = parseConnectError(out);
+  return { ok: false, status: uRes.status, id: error.reason ?? error.code.toUpperCase(), detail: error.message };
+}
+
+function isJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The method an M3O path names, or undefined for any other path. */

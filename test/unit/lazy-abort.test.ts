@@ -1,4 +1,6 @@
-import { LazyAbort } from "../../src/http/lean-call.js";
+import * as http from "node:http";
+import type { AddressInfo } from "node:net";
+import { LazyAbort, abortWhenClientLeaves } from "../../src/http/lean-call.js";
 
 describe("LazyAbort", () => {
   test("starts watching for cancellation only when the signal is first asked for", () => {
@@ -21,5 +23,55 @@ describe("LazyAbort", () => {
     cancel.abort();
     expect(cancel.signal.aborted).toBe(true);
     expect(watch).not.toHaveBeenCalled();
+  });
+});
+
+describe("abortWhenClientLeaves", () => {
+  /** A real server whose one request is handled by `handle`; the client goes away after `leaveAfterMs`. */
+  async function serveOnce(handle: (res: http.ServerResponse) => Promise<void>, leaveAfterMs?: number) {
+    let done!: Promise<void>;
+    const server = http.createServer((_req, res) => (done = handle(res)));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const { port } = server.address() as AddressInfo;
+    const request = http.request({ port, host: "127.0.0.1", method: "POST" });
+    request.on("error", () => undefined);
+    request.end("{}");
+    if (leaveAfterMs !== undefined) setTimeout(() => request.destroy(), leaveAfterMs);
+    else request.on("response", (r) => r.resume());
+    while (!done) await new Promise((resolve) => setTimeout(resolve, 5));
+    await done;
+    server.close();
+  }
+  const settle = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  test("aborts the signal when the client leaves before the answer", async () => {
+    let aborted: boolean | undefined;
+    await serveOnce(async (res) => {
+      const { signal } = abortWhenClientLeaves(res);
+      await settle(200);
+      aborted = signal.aborted;
+      res.end();
+    }, 50);
+    expect(aborted).toBe(true);
+  });
+
+  test("asked for after the client left, the signal is already aborted", async () => {
+    let aborted: boolean | undefined;
+    await serveOnce(async (res) => {
+      const cancel = abortWhenClientLeaves(res);
+      await settle(200);
+      aborted = cancel.signal.aborted;
+    }, 50);
+    expect(aborted).toBe(true);
+  });
+
+  test("an answered call is not aborted when its response closes", async () => {
+    let signal: AbortSignal | undefined;
+    await serveOnce(async (res) => {
+      signal = abortWhenClientLeaves(res).signal;
+      res.end("ok");
+      await settle(100);
+    });
+    expect(signal?.aborted).toBe(false);
   });
 });

@@ -238,7 +238,8 @@ async function main() {
   const readGrpc1m = bodyFile("read1m.grpc", grpcFrame(binary(pb.ReadRequestSchema, { code: code1m })));
   const svc1m = (path) => `http://127.0.0.1:${ports.service + 10}${path}`;
   // The 100k service has served every case already; the new one gets one unmeasured run of each
-  // first, or the comparison would be of how warm its JIT is (List at 1M read 1.28× slower without).
+  // first, or the comparison is partly of how warm each is (List at 1M: 1.28× slower in the run
+  // before this, 0.92× in the run after).
   h2load(svc1m("/invites.v1.InvitesService/Read"), readGrpc1m, grpcHeaders);
   h2load(svc1m("/invites.v1.InvitesService/List"), listGrpc, grpcHeaders);
   // Interleaved with the same cases at 100k, since this machine's speed drifts between phases.

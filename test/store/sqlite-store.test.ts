@@ -1,4 +1,4 @@
-import { mkdirSync, statSync, watch } from "node:fs";
+import { statSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { openSqliteStore } from "../../src/store/sqlite/sqlite-store.js";
@@ -81,45 +81,6 @@ describe("sqlite store file", () => {
     expect(await walPagesAfterBurst("bounded.db", 256)).toBeLessThan(256 * 4);
     // The control: with the backstop out of reach, the same burst leaves the WAL far larger.
     expect(await walPagesAfterBurst("unbounded.db", 1_000_000)).toBeGreaterThan(256 * 4);
-  });
-
-  test("keeps savepoint journals in memory: a burst of Creates opens no temporary file", async () => {
-    const spills = join(temp.path, "spills");
-    mkdirSync(spills);
-    // SQLite puts temporary files in this process-wide directory first and deletes each as soon
-    // as it is opened, so a watcher sees them come and go.
-    const settings = new Database(":memory:");
-    settings.pragma(`temp_store_directory = '${spills}'`);
-    const created: string[] = [];
-    const watcher = watch(spills, (_event, name) => created.push(String(name)));
-    const settle = () => new Promise((resolve) => setTimeout(resolve, 200));
-    try {
-      // The control: by default, in WAL mode, a savepoint copies the pages its transaction had
-      // already changed into a journal that spills to a temporary file past 64 KiB.
-      const control = new Database(join(temp.path, "control.db"));
-      control.pragma("journal_mode = WAL");
-      control.exec("CREATE TABLE t (v TEXT)");
-      control.prepare("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 20000) INSERT INTO t SELECT 'row' FROM n").run();
-      const touchAll = control.prepare("UPDATE t SET v = v || 'x'");
-      control.transaction(() => {
-        touchAll.run();
-        control.transaction(() => touchAll.run())();
-      })();
-      control.close();
-      await settle();
-      expect(created.length).toBeGreaterThan(0);
-
-      created.length = 0;
-      const store = openSqliteStore({ filename: join(temp.path, "invites.db") });
-      await Promise.all(Array.from({ length: 500 }, (_, i) => store.createInvite(draft({ email: `t${i}@example.com`, metadata: { note: "x".repeat(500) } }))));
-      await store.close();
-      await settle();
-      expect(created).toEqual([]);
-    } finally {
-      watcher.close();
-      settings.pragma("temp_store_directory = ''");
-      settings.close();
-    }
   });
 
   test("refuses a WAL limit that is not a positive whole number of pages", () => {

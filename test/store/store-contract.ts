@@ -288,6 +288,19 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
         await expect(store.findInviteById("ns1", old.id)).resolves.toMatchObject({ state: "expired" });
       });
 
+      test("a create that would replace an expired pending invite but clashes on its code leaves the old one as it was", async () => {
+        const taken = draft();
+        await store.createInvite(taken);
+        const old = draft({ email: "clash@example.com", expireTime: new Date(clock + hour) });
+        await store.createInvite(old);
+        const at = new Date(clock + 2 * hour);
+        const clashing = draft({ email: "clash@example.com", code: taken.code, createTime: at, updateTime: at });
+        await expect(store.createInvite(clashing)).rejects.toBeInstanceOf(DuplicateCodeError);
+        // Still pending as stored (expired only by its time), with its own update time.
+        await expect(store.findInviteById("ns1", old.id)).resolves.toEqual(old);
+        await expect(store.findInviteById("ns1", clashing.id)).resolves.toBeUndefined();
+      });
+
       test("lists by state, judging expiry at the given time", async () => {
         const pending = draft({ expireTime: new Date(clock + 10 * hour) });
         const expiring = draft({ expireTime: new Date(clock + hour) });

@@ -16,9 +16,10 @@ export type GroupCommit = <T>(operation: () => T) => Promise<T>;
  * For writes (`immediate`, the default): a commit writes every page it
  * changed to the WAL, and many pages (the table's last leaf, time-ordered
  * indexes) are shared, so under concurrent writes one commit per group costs
- * a fraction of one per write. A write that fails rolls back its own
- * savepoint only; a failure that ends the transaction fails the whole group,
- * and no caller hears of success before the commit.
+ * a fraction of one per write. A write that fails undoes only its own
+ * changes (its savepoint, or its single statement, which SQLite undoes by
+ * itself); a failure that ends the transaction fails the whole group, and no
+ * caller hears of success before the commit.
  *
  * For reads (`deferred`): in WAL mode each transaction takes a read lock
  * through the shared-memory index, which costs more than an indexed point

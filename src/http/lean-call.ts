@@ -32,13 +32,16 @@ export class LazyAbort {
   }
 }
 
-/** A LazyAbort for an HTTP/1.1 call: aborted if the client goes away before the answer is written. */
+/** A LazyAbort for a call answered through `res`: aborted if the client goes away before the answer is written. */
 export function abortWhenClientLeaves(res: NodeResponse): LazyAbort {
+  // An HTTP/2 compatibility response has neither `closed` nor a meaningful `writableFinished` once reset: its stream tells.
+  const closed = () => ("stream" in res ? res.stream.closed : res.closed);
+  const left = () => ("stream" in res ? res.stream.aborted || res.stream.rstCode !== 0 : !res.writableFinished);
   return new LazyAbort((abort) => {
     const onClose = () => {
-      if (!res.writableFinished) abort();
+      if (left()) abort();
     };
-    if (res.closed) onClose();
+    if (closed()) onClose();
     else res.once("close", onClose);
   });
 }

@@ -1,4 +1,5 @@
 import * as http from "node:http";
+import * as http2 from "node:http2";
 import type { AddressInfo } from "node:net";
 import { LazyAbort, abortWhenClientLeaves } from "../../src/http/lean-call.js";
 
@@ -73,5 +74,51 @@ describe("abortWhenClientLeaves", () => {
       await settle(100);
     });
     expect(signal?.aborted).toBe(false);
+  });
+});
+
+describe("abortWhenClientLeaves over HTTP/2 (the compatibility API)", () => {
+  test("a stream the client cancels aborts the signal, even when asked for after", async () => {
+    const server = http2.createServer();
+    const seen = new Promise<boolean>((resolve) => {
+      server.on("request", (_req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => {
+        const cancel = abortWhenClientLeaves(res);
+        setTimeout(() => resolve(cancel.signal.aborted), 200);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const client = http2.connect(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    const stream = client.request({ ":method": "POST" });
+    stream.on("error", () => undefined);
+    stream.end("{}");
+    setTimeout(() => stream.close(http2.constants.NGHTTP2_CANCEL), 50);
+    try {
+      expect(await seen).toBe(true);
+    } finally {
+      client.destroy();
+      server.close();
+    }
+  });
+
+  test("an answered stream is not aborted", async () => {
+    const server = http2.createServer();
+    const seen = new Promise<boolean>((resolve) => {
+      server.on("request", (_req: http2.Http2ServerRequest, res: http2.Http2ServerResponse) => {
+        const { signal } = abortWhenClientLeaves(res);
+        res.end("ok");
+        setTimeout(() => resolve(signal.aborted), 100);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const client = http2.connect(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    const stream = client.request({ ":method": "POST" });
+    stream.resume();
+    stream.end("{}");
+    try {
+      expect(await seen).toBe(false);
+    } finally {
+      client.destroy();
+      server.close();
+    }
   });
 });

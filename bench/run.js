@@ -263,7 +263,8 @@ async function main() {
     ["Accept ≥ 0.5× Read (Connect JSON HTTP/1.1)", ratio("Accept · Connect JSON HTTP/1.1 · invites", "Read · Connect JSON HTTP/1.1 · invites"), 0.5],
     ["Read at 1M within 1.2× of 100k (gRPC)", med(scale["Read · gRPC · 100k"]) / med(scale["Read · gRPC · 1M"]), 1.2, "≤"],
     ["List at 1M within 1.2× of 100k (gRPC)", med(scale["List 100 · gRPC · 100k"]) / med(scale["List 100 · gRPC · 1M"]), 1.2, "≤"],
-    ["p99 under 5 ms at half of each case's peak (the worst case, ms)", Math.max(...Object.entries(latency).filter(([name]) => name.endsWith("· invites")).map(([, l]) => l.p99)), 5, "<"],
+    // A case whose answers failed misses the target however fast they failed.
+    ["p99 under 5 ms at half of each case's peak (the worst case, ms)", Math.max(...Object.entries(latency).filter(([name]) => name.endsWith("· invites")).map(([, l]) => (l.errors ? Infinity : l.p99))), 5, "<"],
   ];
   console.log(`\n| case | req/s (median of ${rounds}) |\n|---|---|`);
   for (const [name, value] of Object.entries(figures)) console.log(`| ${name} | ${value} |`);

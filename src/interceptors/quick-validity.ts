@@ -50,7 +50,7 @@ function plan(schema: DescMessage): Check[] | undefined {
   const checks: Check[] = [];
   const rules = getOption(schema, messageRulesOption);
   if (rules.oneof.length > 0 || rules.$unknown?.length) return undefined;
-  const messageCel = celChecks(schema, [...rules.celExpression, ...rules.cel.map((rule) => rule.expression)]);
+  const messageCel = celChecks(schema, rules);
   if (messageCel.includes(uncertain)) return undefined;
   checks.push(...messageCel);
   for (const oneof of schema.oneofs) {
@@ -72,7 +72,7 @@ function fieldCheck(field: DescField, rules: FieldRules): Check | undefined {
   const holdsMessages = field.message !== undefined;
   const hasRules = rules.required || rules.cel.length > 0 || rules.celExpression.length > 0 || rules.type.case !== undefined;
   if ((!hasRules && !holdsMessages) || rules.ignore === Ignore.ALWAYS) return undefined;
-  const ownRules = allOf([typeCheck(field, rules), ...celChecks(field, [...rules.celExpression, ...rules.cel.map((rule) => rule.expression)])]);
+  const ownRules = allOf([typeCheck(field, rules), ...celChecks(field, rules)]);
   // protovalidate validates every message a field holds against that message's own rules.
   const valueCheck = holdsMessages ? (value: unknown) => isZero(field, value) && ownRules(value) : ownRules;
   const explicit = field.fieldKind === "message" || field.oneof !== undefined || field.presence === FeatureSet_FieldPresence.EXPLICIT;
@@ -107,8 +107,8 @@ function isZero(field: DescField, value: unknown): boolean {
 const uncertain = () => false;
 
 /** CEL rules of a message or a field, each a check that it evaluates to true, or `uncertain` where compileCel cannot follow it. */
-function celChecks(scope: DescMessage | DescField, expressions: string[]): ((input: unknown) => boolean)[] {
-  return expressions.map((expression) => {
+function celChecks(scope: DescMessage | DescField, rules: { cel: { expression: string }[]; celExpression: string[] }): ((input: unknown) => boolean)[] {
+  return [...rules.celExpression, ...rules.cel.map((rule) => rule.expression)].map((expression) => {
     const evaluate = compileCel(scope, parse(expression).expr);
     return evaluate ? (input) => evaluate(input) === true : uncertain;
   });
@@ -136,7 +136,8 @@ function typeCheck(field: DescField, rules: FieldRules): (value: unknown) => boo
       if (scalar !== ScalarType.STRING || !only(StringRulesSchema, "maxLen", "pattern")) return uncertain;
       const set = rulesSet(type.value, StringRulesSchema);
       const maxLen = set.includes("maxLen") ? Number(type.value.maxLen) : Infinity;
-      // protovalidate's own engine and flags for string.pattern; a pattern RE2 refuses throws here, and so is uncertain.
+      // protovalidate's own engine and flags for string.pattern; a pattern RE2 refuses throws here,
+      // which leaves the whole message type to protovalidate (see quickCheck).
       const pattern = set.includes("pattern") ? RE2JS.compile(type.value.pattern) : undefined;
       // A string's length in code points is at most its length in UTF-16 units.
       return (value) => (value as string).length <= maxLen && (pattern === undefined || pattern.test(value as string));

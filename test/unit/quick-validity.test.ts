@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { ScalarType, create, type DescField, type DescMessage, type Message } from "@bufbuild/protobuf";
 import { ApiSchema, DurationSchema, FileDescriptorProtoSchema, TimestampSchema, timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { createValidator } from "@bufbuild/protovalidate";
@@ -132,4 +134,12 @@ test("a message a field holds is protovalidate's to check, even where the field 
 
 test("a proto2 or editions type is always protovalidate's", () => {
   expect(quickCheck(FileDescriptorProtoSchema)(create(FileDescriptorProtoSchema))).toBe(false);
+});
+
+test("the pattern engine is the one protovalidate depends on, at the same version", () => {
+  // The quick check matches patterns with @bufbuild/re2 itself; another version could disagree with protovalidate.
+  const manifest = (path: string) => JSON.parse(readFileSync(join(__dirname, "../..", path), "utf8")) as { dependencies: Record<string, string> };
+  const ours = manifest("package.json").dependencies["@bufbuild/re2"];
+  const theirs = manifest("node_modules/@bufbuild/protovalidate/package.json").dependencies["@bufbuild/re2"];
+  expect(ours).toBe(theirs);
 });

@@ -107,7 +107,7 @@ export function createLeanUnary(options: LeanUnaryOptions) {
   async function run(
     entry: Entry,
     wire: Wire,
-    body: Buffer,
+    body: Buffer | string,
     header: Headers,
     timeoutMs: number | undefined,
     contextValues: ContextValues,
@@ -134,8 +134,10 @@ export function createLeanUnary(options: LeanUnaryOptions) {
     }
   }
 
-  function decode({ method, decodeJson }: Entry, wire: Wire, body: Buffer) {
+  /** Decodes a body as received, or JSON a caller has already read as text. */
+  function decode({ method, decodeJson }: Entry, wire: Wire, body: Buffer | string) {
     try {
+      if (typeof body === "string") return decodeJson(body);
       if (wire === "json") return decodeJson(body.toString("utf8") || "{}");
       if (wire === "proto") return fromBinary(method.input, body);
       if (body.length < 5 || body[0] !== 0 || body.readUInt32BE(1) !== body.length - 5) {
@@ -241,10 +243,10 @@ export function createLeanUnary(options: LeanUnaryOptions) {
      * to the JSON answer, rejects with the ConnectError; the M3O handler gives
      * both M3O's shape. Undefined for a method the lean path does not serve.
      */
-    m3oCall(method: DescMethod): ((body: Buffer, header: Headers, contextValues: ContextValues, cancel: LazyAbort) => Promise<string>) | undefined {
+    m3oCall(method: DescMethod): ((json: string, header: Headers, contextValues: ContextValues, cancel: LazyAbort) => Promise<string>) | undefined {
       const entry = methods.get(`/${service.typeName}/${method.name}`);
       if (!entry || entry.method !== method) return undefined;
-      return (body, header, contextValues, cancel) => run(entry, "json", body, header, undefined, contextValues, cancel).then((answer) => answer.body as string);
+      return (json, header, contextValues, cancel) => run(entry, "json", json, header, undefined, contextValues, cancel).then((answer) => answer.body as string);
     },
 
     /** Serves a Connect unary call over HTTP/1.1 if it is one of the lean cases. */

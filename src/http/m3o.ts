@@ -35,6 +35,7 @@ export function createM3oInterceptor(): Interceptor {
 
 /** What a call on an M3O path answered: its JSON, or the parts of M3O's error. */
 type M3oAnswer = { ok: true; body: string | Uint8Array } | { ok: false; status: number; id: string; detail: string };
+const invalidJson: M3oAnswer = { ok: false, status: 400, id: "INVALID_JSON", detail: "the request body is not valid JSON" };
 
 /**
  * The HTTP surface of the hosted M3O invites API, served by the same
@@ -64,7 +65,7 @@ export function createM3oHandler(handlers: readonly UniversalHandler[], maxBodyB
       text = body.trim() === "" ? "{}" : body;
     } catch (err) {
       if (err instanceof BodyTooLargeError) return sendError(res, 413, "REQUEST_TOO_LARGE", err.message);
-      return sendError(res, 400, "INVALID_JSON", "the request body is not valid JSON");
+      return sendAnswer(res, invalidJson);
     }
     const header = new Headers({ "content-type": "application/json" });
     for (const name of forwardedHeaders) {
@@ -74,20 +75,23 @@ export function createM3oHandler(handlers: readonly UniversalHandler[], maxBodyB
     // M3O invites were always for an email: open links are not offered here.
     const values = contextValues.set(m3oCallKey, true);
     const leanCall = lean?.m3oCall(handler.method);
-    const answer = await (leanCall ? viaLean(leanCall, text, header, values, res) : viaConnect(handler, text, header, values, req, res));
-    if (!answer.ok) return sendError(res, answer.status, answer.id, answer.detail);
-    res.writeHead(200, { "content-type": "application/json" });
-    res.end(answer.body);
+    sendAnswer(res, await (leanCall ? viaLean(leanCall, text, header, values, res) : viaConnect(handler, text, header, values, req, res)));
   };
+}
+
+function sendAnswer(res: NodeResponse, answer: M3oAnswer): void {
+  if (!answer.ok) return sendError(res, answer.status, answer.id, answer.detail);
+  res.writeHead(200, { "content-type": "application/json" });
+  res.end(answer.body);
 }
 
 async function viaLean(call: M3oLeanCall, text: string, header: Headers, values: ContextValues, res: NodeResponse): Promise<M3oAnswer> {
   try {
-    return { ok: true, body: await call(Buffer.from(text), header, values, abortWhenClientLeaves(res)) };
+    return { ok: true, body: await call(text, header, values, abortWhenClientLeaves(res)) };
   } catch (err) {
     const error = ConnectError.from(err);
     // Text that is not JSON at all fails as the message's decoding; M3O calls it INVALID_JSON.
-    if (error.code === Code.InvalidArgument && !isJson(text)) return { ok: false, status: 400, id: "INVALID_JSON", detail: "the request body is not valid JSON" };
+    if (error.code === Code.InvalidArgument && !isJson(text)) return invalidJson;
     return { ok: false, status: codeToHttpStatus(error.code), id: errorReason(error) ?? codeToString(error.code).toUpperCase(), detail: error.rawMessage };
   }
 }
@@ -97,7 +101,7 @@ async function viaConnect(handler: UniversalHandler, text: string, header: Heade
   try {
     body = JSON.parse(text) as JsonValue;
   } catch {
-    return { ok: false, status: 400, id: "INVALID_JSON", detail: "the request body is not valid JSON" };
+    return invalidJson;
   }
   const aborted = new AbortController();
   res.once("close", () => aborted.abort());

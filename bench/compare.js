@@ -12,6 +12,7 @@ const { copyFileSync, mkdtempSync, rmSync, writeFileSync } = require("node:fs");
 const { tmpdir } = require("node:os");
 const { join, resolve } = require("node:path");
 const { create, toBinary } = require("@bufbuild/protobuf");
+const { grpcFrame } = require("./grpc-frame.js");
 const median = require("./median.js");
 const { preload } = require("./preload.js");
 const { apiKey, startService } = require("./service-process.js");
@@ -30,8 +31,7 @@ async function main() {
   const code = await preload(resolve(distA), seed, 100_000);
   const pb = require(resolve(distA, "gen/invites/v1/invites_pb.js"));
   const body = Buffer.from(toBinary(pb.ReadRequestSchema, create(pb.ReadRequestSchema, { code })));
-  const frame = Buffer.concat([Buffer.from([0, 0, 0, 0, body.length]), body]);
-  writeFileSync(join(work, "read.grpc"), frame);
+  writeFileSync(join(work, "read.grpc"), grpcFrame(body));
   writeFileSync(join(work, "read.lua"), lua(`wrk.body = '{"code":"${code}"}'`));
   // BENCH_RUN differs in every turn: a turn repeating the emails of the last would measure idempotent replays.
   writeFileSync(join(work, "create.lua"), lua(`local n = 0

@@ -9,6 +9,7 @@ const http2 = require("node:http2");
 const { create, toBinary, fromBinary } = require("@bufbuild/protobuf");
 const { timestampFromDate } = require("@bufbuild/protobuf/wkt");
 const pb = require("../dist/gen/invites/v1/invites_pb.js");
+const { grpcFrame } = require("./grpc-frame.js");
 
 const [kind, port, dbFile] = process.argv.slice(2);
 const constant = create(pb.InviteSchema, {
@@ -21,13 +22,6 @@ const constant = create(pb.InviteSchema, {
   maxUses: 1,
 });
 const listening = () => console.log(`listening ${port}`);
-
-function grpcFrame(bytes) {
-  const frame = Buffer.alloc(5 + bytes.length);
-  frame.writeUInt32BE(bytes.length, 1);
-  frame.set(bytes, 5);
-  return frame;
-}
 
 if (kind === "connect-h2" || kind === "connect-h1") {
   const { connectNodeAdapter } = require("@connectrpc/connect-node");

@@ -12,6 +12,7 @@ const { tmpdir } = require("node:os");
 const { join } = require("node:path");
 const { create, toBinary } = require("@bufbuild/protobuf");
 const median = require("./median.js");
+const { grpcFrame } = require("./grpc-frame.js");
 const { apiKey, startService: startServiceProcess } = require("./service-process.js");
 const dist = join(__dirname, "..", "dist");
 const pb = require(join(dist, "gen/invites/v1/invites_pb.js"));
@@ -67,12 +68,6 @@ async function startService(dbFile, port) {
   return child;
 }
 
-const grpcFrame = (bytes) => {
-  const frame = Buffer.alloc(5 + bytes.length);
-  frame.writeUInt32BE(bytes.length, 1);
-  frame.set(bytes, 5);
-  return frame;
-};
 const bodyFile = (name, bytes) => {
   const file = join(work, name);
   writeFileSync(file, bytes);

@@ -1,4 +1,4 @@
-import { copyFileSync, statSync } from "node:fs";
+import { copyFileSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { startCheckpointer } from "../../src/store/sqlite/checkpointer.js";
@@ -30,7 +30,14 @@ test("copies committed pages from the WAL into the database file, off the writin
   expect(statSync(`${filename}-wal`).size).toBeGreaterThan(500_000);
 
   const failures: string[] = [];
-  const checkpointer = startCheckpointer({ filename, busyTimeoutMs: 1000, intervalMs: 20, onFailure: (reason) => failures.push(reason) });
+  const checkpointer = startCheckpointer({
+    filename,
+    busyTimeoutMs: 1000,
+    intervalMs: 20,
+    restartPages: 1_000_000,
+    writes: { hold() {}, release() {} },
+    onFailure: (reason) => failures.push(reason),
+  });
   try {
     await until(() => statSync(filename).size > before + 500_000);
   } finally {
@@ -47,12 +54,53 @@ test("copies committed pages from the WAL into the database file, off the writin
   db.close();
 });
 
+test("past restartPages, holds the writes for a last pass that copies every frame, so the next write restarts the WAL", async () => {
+  const filename = join(temp.path, "restart.db");
+  const db = new Database(filename);
+  db.pragma("journal_mode = WAL");
+  db.pragma("wal_autocheckpoint = 0");
+  db.exec("CREATE TABLE t (v TEXT)");
+  const insert = db.prepare("INSERT INTO t (v) VALUES (?)");
+  for (let i = 0; i < 200; i++) insert.run(`row ${i} ${"x".repeat(1000)}`);
+  const sequence = () => readFileSync(`${filename}-wal`).readUInt32BE(12);
+  const before = sequence();
+
+  // What the WAL looked like from the writing connection when the worker asked for writes to stop, and when it let them go.
+  const seen: { held?: { log: number; checkpointed: number }; released?: { log: number; checkpointed: number } } = {};
+  const walState = () => (db.pragma("wal_checkpoint(NOOP)") as { log: number; checkpointed: number }[])[0];
+  const failures: string[] = [];
+  const checkpointer = startCheckpointer({
+    filename,
+    busyTimeoutMs: 1000,
+    intervalMs: 20,
+    restartPages: 100,
+    writes: {
+      hold: () => (seen.held ??= walState()),
+      release: () => (seen.released ??= walState()),
+    },
+    onFailure: (reason) => failures.push(reason),
+  });
+  try {
+    await until(() => seen.released !== undefined);
+  } finally {
+    await checkpointer.stop();
+  }
+  expect(failures).toEqual([]);
+  expect(seen.held?.log).toBeGreaterThanOrEqual(200);
+  expect(seen.released).toEqual({ busy: 0, log: seen.held?.log, checkpointed: seen.held?.log });
+  insert.run("after");
+  expect(sequence()).toBe(before + 1);
+  db.close();
+});
+
 test("reports a worker that cannot open the database", async () => {
   const failures: string[] = [];
   const checkpointer = startCheckpointer({
     filename: join(temp.path, "missing", "dir", "x.db"),
     busyTimeoutMs: 100,
     intervalMs: 20,
+    restartPages: 1_000_000,
+    writes: { hold() {}, release() {} },
     onFailure: (reason) => failures.push(reason),
   });
   try {

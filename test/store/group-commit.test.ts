@@ -61,6 +61,33 @@ describe("sqlite group commit", () => {
     db.close();
   });
 
+  test("while held, writes wait in the queue; released, they commit together", async () => {
+    const db = openDatabase();
+    const commit = createGroupCommit(db);
+    const insert = db.prepare("INSERT INTO t (n) VALUES (?)");
+    const count = () => db.prepare("SELECT count(*) FROM t").pluck().get();
+    db.pragma("wal_checkpoint(TRUNCATE)");
+    // Held after a write queued its group, and before the group runs.
+    const first = commit(() => insert.run(1));
+    commit.hold();
+    // Several turns of the event loop: a held queue starts no group in any of them.
+    for (let turn = 0; turn < 5; turn++) await new Promise((resolve) => setImmediate(resolve));
+    const later = [2, 3, 4].map((n) => commit(() => insert.run(n)));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(count()).toBe(0);
+    expect(walFrames(db)).toBe(0);
+    commit.release();
+    await Promise.all([first, ...later]);
+    expect(db.prepare("SELECT n FROM t ORDER BY n").pluck().all()).toEqual([1, 2, 3, 4]);
+    // One commit for the four.
+    expect(walFrames(db)).toBe(1);
+    // Releasing what is not held changes nothing; writes go on committing.
+    commit.release();
+    await commit(() => insert.run(5));
+    expect(count()).toBe(5);
+    db.close();
+  });
+
   test("reads queued in one turn share one read transaction, and so one snapshot", async () => {
     const db = openDatabase();
     const other = new Database(join(temp.path, "group.db"));

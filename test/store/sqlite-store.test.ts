@@ -1,4 +1,4 @@
-import { statSync } from "node:fs";
+import { closeSync, openSync, readSync, statSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { openSqliteStore } from "../../src/store/sqlite/sqlite-store.js";
@@ -83,9 +83,43 @@ describe("sqlite store file", () => {
     expect(await walPagesAfterBurst("unbounded.db", 1_000_000)).toBeGreaterThan(256 * 4);
   });
 
+  test("the worker restarts the WAL under writes that never pause, holding them for its last pass", async () => {
+    // Creates for 2 s, each batch queued as the last commits; returns the WAL's restarts and the rows stored.
+    const restartsUnderWrites = async (name: string, walRestartPages: number) => {
+      const filename = join(temp.path, name);
+      // The commits' own checkpoint is out of reach: only the worker can restart the WAL.
+      const store = openSqliteStore({ filename, maxWalPages: 1_000_000, walRestartPages });
+      try {
+        await store.createInvite(draft({ email: "first@example.com" }));
+        const before = walCheckpointSequence(filename);
+        let created = 1;
+        for (const deadline = Date.now() + 2000; Date.now() < deadline; ) {
+          const batch = Array.from({ length: 100 }, (_, i) => store.createInvite(draft({ email: `r${created + i}@example.com` })));
+          created += (await Promise.all(batch)).length;
+        }
+        const restarts = walCheckpointSequence(filename) - before;
+        const raw = new Database(filename, { readonly: true });
+        const stored = raw.prepare("SELECT count(*) FROM invites").pluck().get();
+        raw.close();
+        return { restarts, stored, created };
+      } finally {
+        await store.close();
+      }
+    };
+    const handshake = await restartsUnderWrites("handshake.db", 64);
+    const control = await restartsUnderWrites("control.db", 1_000_000);
+    // Every tick of the worker (250 ms) finds more than 64 pages, so about eight restarts; without it,
+    // a restart needs a pass to end between two commits, which is rare.
+    expect(handshake.restarts).toBeGreaterThanOrEqual(3);
+    expect(control.restarts).toBeLessThan(handshake.restarts - 1);
+    expect(handshake.stored).toBe(handshake.created);
+    expect(control.stored).toBe(control.created);
+  });
+
   test("refuses a WAL limit that is not a positive whole number of pages", () => {
-    for (const maxWalPages of [0, -1, 1.5, Number.NaN]) {
-      expect(() => openSqliteStore({ filename: join(temp.path, "limit.db"), maxWalPages })).toThrow("maxWalPages must be a positive integer");
+    for (const pages of [0, -1, 1.5, Number.NaN]) {
+      expect(() => openSqliteStore({ filename: join(temp.path, "limit.db"), maxWalPages: pages })).toThrow("maxWalPages must be a positive integer");
+      expect(() => openSqliteStore({ filename: join(temp.path, "limit.db"), walRestartPages: pages })).toThrow("walRestartPages must be a positive integer");
     }
   });
 
@@ -119,3 +153,15 @@ describe("sqlite store file", () => {
     db.close();
   });
 });
+
+/** The checkpoint sequence number in a WAL file's header, which SQLite increments at every restart of the WAL. */
+function walCheckpointSequence(filename: string): number {
+  const header = Buffer.alloc(32);
+  const fd = openSync(`${filename}-wal`, "r");
+  try {
+    readSync(fd, header, 0, 32, 0);
+  } finally {
+    closeSync(fd);
+  }
+  return header.readUInt32BE(12);
+}

@@ -7,7 +7,12 @@ interface Queued {
   outcome?: { ok: true; value: unknown } | { ok: false; error: unknown };
 }
 
-export type GroupCommit = <T>(operation: () => T) => Promise<T>;
+export interface GroupCommit {
+  <T>(operation: () => T): Promise<T>;
+  /** Starts no group until `release()`; operations queue meanwhile. */
+  hold(): void;
+  release(): void;
+}
 
 /**
  * Runs the operations queued in one turn of the event loop in a single
@@ -27,6 +32,13 @@ export type GroupCommit = <T>(operation: () => T) => Promise<T>;
  */
 export function createGroupCommit(db: Database.Database, maxGroupSize = 128, lock: "immediate" | "deferred" = "immediate"): GroupCommit {
   let queue: Queued[] = [];
+  let held = false;
+  let scheduled = false;
+  const schedule = () => {
+    if (scheduled) return;
+    scheduled = true;
+    setImmediate(flush);
+  };
 
   const runGroup = db.transaction((group: Queued[]) => {
     for (const item of group) {
@@ -42,8 +54,10 @@ export function createGroupCommit(db: Database.Database, maxGroupSize = 128, loc
 
   // A group runs without yielding, so its size bounds how long other calls wait for the event loop.
   const flush = () => {
+    scheduled = false;
+    if (held) return;
     const group = queue.splice(0, maxGroupSize);
-    if (queue.length > 0) setImmediate(flush);
+    if (queue.length > 0) schedule();
     try {
       runGroup[lock](group);
     } catch (error) {
@@ -56,9 +70,18 @@ export function createGroupCommit(db: Database.Database, maxGroupSize = 128, loc
     }
   };
 
-  return <T>(operation: () => T) =>
+  const run = <T>(operation: () => T) =>
     new Promise<T>((resolve, reject) => {
-      if (queue.length === 0) setImmediate(flush);
       queue.push({ operation, resolve: resolve as (value: unknown) => void, reject });
+      schedule();
     });
+  return Object.assign(run, {
+    hold: () => {
+      held = true;
+    },
+    release: () => {
+      held = false;
+      if (queue.length > 0) schedule();
+    },
+  });
 }

@@ -15,7 +15,7 @@ import {
   type Page,
 } from "../store.js";
 import { pageOf } from "../page.js";
-import { startCheckpointer, type Checkpointer } from "./checkpointer.js";
+import { startCheckpointer, type Checkpointer, type WriteGate } from "./checkpointer.js";
 import { createGroupCommit } from "./group-commit.js";
 import { cursorOf, fromRow, insertColumns, inviteColumns, toRow, type InviteValues } from "./invite-row.js";
 import { sqliteMigrations } from "./migrations.js";
@@ -27,18 +27,23 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number;
   /** WAL pages past which a commit checkpoints itself (default 16,384: 64 MiB of 4 KiB pages). */
   maxWalPages?: number;
+  /** WAL pages past which the checkpoint worker restarts the WAL, holding writes briefly (default 4,096). */
+  walRestartPages?: number;
 }
 
 /**
  * Checkpoints move to a worker thread; SQLite's own, on commit, come back at
- * 1,000 pages if it fails. They also stay as a backstop past `maxWalPages`:
- * a passive checkpoint copies the frames that exist when it starts, and the
- * WAL restarts from its beginning only once every frame is copied, which
- * never happens while writes keep coming (the file grew past 800 MiB in 15 s
- * of Creates). A commit's own checkpoint finishes what the worker left, so
- * the next write restarts the WAL.
+ * 1,000 pages if it fails. A passive checkpoint copies the frames that exist
+ * when it starts, and the WAL restarts from its beginning only once every
+ * frame is copied, which never happens while writes keep coming (the file
+ * grew past 800 MiB in 15 s of Creates). So past `restartPages` the worker
+ * catches up, then has this connection hold its writes for one last short
+ * pass (see checkpointer.ts); the next commit restarts the WAL. SQLite's own
+ * checkpoint stays as a backstop past `maxWalPages`, should the worker fall
+ * behind: a commit copies what the worker left, blocking the event loop.
  */
-function offloadCheckpoints(db: Database.Database, filename: string, busyTimeoutMs: number, maxWalPages: number): Checkpointer {
+function offloadCheckpoints(db: Database.Database, writes: WriteGate, options: { filename: string; busyTimeoutMs: number; maxWalPages: number; restartPages: number }): Checkpointer {
+  const { filename, busyTimeoutMs, maxWalPages, restartPages } = options;
   db.pragma(`wal_autocheckpoint = ${maxWalPages}`);
   // A WAL grown under a burst of writes is cut back to this size once it is reset.
   db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
@@ -47,6 +52,8 @@ function offloadCheckpoints(db: Database.Database, filename: string, busyTimeout
     filename,
     busyTimeoutMs,
     intervalMs: 250,
+    restartPages,
+    writes,
     onFailure: (reason) => {
       if (fellBack || !db.open) return;
       fellBack = true;
@@ -81,8 +88,10 @@ export function openSqliteStore(options: SqliteStoreOptions): InviteStore {
   }
   const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
   const maxWalPages = options.maxWalPages ?? 16_384;
+  const restartPages = options.walRestartPages ?? 4096;
   // 0 would turn the backstop off, and the value goes into a PRAGMA.
   if (!Number.isInteger(maxWalPages) || maxWalPages < 1) throw new TypeError(`maxWalPages must be a positive integer, got ${maxWalPages}`);
+  if (!Number.isInteger(restartPages) || restartPages < 1) throw new TypeError(`walRestartPages must be a positive integer, got ${restartPages}`);
   const db = new Database(options.filename);
   db.pragma(`busy_timeout = ${busyTimeoutMs}`);
   db.pragma("synchronous = NORMAL");
@@ -93,9 +102,12 @@ export function openSqliteStore(options: SqliteStoreOptions): InviteStore {
     db.pragma("journal_mode = WAL");
     migrate(db);
   });
+  const commit = createGroupCommit(db);
   // ":memory:" and "" (a temporary database) are private to this connection.
   const checkpointer =
-    options.filename === ":memory:" || options.filename === "" ? undefined : offloadCheckpoints(db, options.filename, busyTimeoutMs, maxWalPages);
+    options.filename === ":memory:" || options.filename === ""
+      ? undefined
+      : offloadCheckpoints(db, commit, { filename: options.filename, busyTimeoutMs, maxWalPages, restartPages });
 
   const statement = <P extends unknown[] | Record<string, unknown>, R = unknown>(sql: string) => db.prepare<P, R>(sql);
   // Statements that answer with invites name inviteColumns and run in raw mode: see InviteValues.
@@ -189,7 +201,6 @@ export function openSqliteStore(options: SqliteStoreOptions): InviteStore {
   });
 
   // Reads are grouped too: in WAL mode, starting a read transaction costs more than a point read itself.
-  const commit = createGroupCommit(db);
   const readTogether = createGroupCommit(db, 128, "deferred");
   const write = <T>(operation: () => T) => commit(operation).catch((err: unknown) => Promise.reject(storeError(err)));
   const read = <T>(operation: () => T) => readTogether(operation).catch((err: unknown) => Promise.reject(storeError(err)));

@@ -16,6 +16,7 @@ const { grpcFrame } = require("./grpc-frame.js");
 const median = require("./median.js");
 const { preload } = require("./preload.js");
 const { apiKey, startService } = require("./service-process.js");
+const { luaPost, wrkRunName } = require("./wrk-script.js");
 
 const [distA, distB, load, pairsArg] = process.argv.slice(2);
 if (!distA || !distB || !["read-grpc", "read-json", "create"].includes(load)) {
@@ -32,11 +33,9 @@ async function main() {
   const pb = require(resolve(distA, "gen/invites/v1/invites_pb.js"));
   const body = Buffer.from(toBinary(pb.ReadRequestSchema, create(pb.ReadRequestSchema, { code })));
   writeFileSync(join(work, "read.grpc"), grpcFrame(body));
-  writeFileSync(join(work, "read.lua"), lua(`wrk.body = '{"code":"${code}"}'`));
-  // BENCH_RUN differs in every turn: a turn repeating the emails of the last would measure idempotent replays.
-  writeFileSync(join(work, "create.lua"), lua(`local n = 0
-local run = os.getenv("BENCH_RUN")
-request = function() n = n + 1 return wrk.format(nil, nil, nil, '{"group_id":"compare","email":"c' .. run .. '-' .. n .. '@example.com"}') end`));
+  const headers = { "content-type": "application/json", authorization: `Bearer ${apiKey}` };
+  writeFileSync(join(work, "read.lua"), luaPost(headers, `'{"code":"${code}"}'`));
+  writeFileSync(join(work, "create.lua"), luaPost(headers, `'{"group_id":"compare","email":"c' .. run .. '-' .. n .. '@example.com"}'`));
 
   const servers = [distA, distB].map((dist, i) => start(dist, seed, 9700 + i));
   await Promise.all(servers.map((s) => s.ready));
@@ -56,23 +55,18 @@ request = function() n = n + 1 return wrk.format(nil, nil, nil, '{"group_id":"co
   }
 }
 
-function lua(body) {
-  return `wrk.method = "POST"\nwrk.headers["content-type"] = "application/json"\nwrk.headers["authorization"] = "Bearer ${apiKey}"\n${body}\n`;
-}
-
 function start(dist, seed, port) {
   const file = join(work, `${port}.db`);
   copyFileSync(seed, file);
   return { port, ...startService("taskset", ["-c", "0", process.execPath, resolve(dist, "src/cli.js"), "serve"], file, port) };
 }
 
-let turns = 0;
 function run(port, seconds) {
   const url = `http://127.0.0.1:${port}/invites.v1.InvitesService/${load === "create" ? "Create" : "Read"}`;
   const argv = load === "read-grpc"
     ? ["h2load", "-c8", "-m16", "-t1", `-D${seconds}`, "-d", join(work, "read.grpc"), "-H", "content-type: application/grpc", "-H", "te: trailers", "-H", `authorization: Bearer ${apiKey}`, url]
     : ["wrk", "-t1", "-c32", `-d${seconds}s`, "-s", join(work, load === "create" ? "create.lua" : "read.lua"), url];
-  const out = execFileSync("taskset", ["-c", "1", ...argv], { encoding: "utf8", env: { ...process.env, BENCH_RUN: `${process.pid}t${++turns}` } });
+  const out = execFileSync("taskset", ["-c", "1", ...argv], { encoding: "utf8", env: { ...process.env, BENCH_RUN: wrkRunName() } });
   if (/Non-2xx|[1-9]\d* failed/.test(out)) throw new Error(`errors under load:\n${out}`);
   return Number((/([\d.]+) req\/s/.exec(out) ?? /Requests\/sec:\s+([\d.]+)/.exec(out))[1]);
 }

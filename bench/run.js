@@ -17,6 +17,7 @@ const { apiKey, startService: startServiceProcess } = require("./service-process
 const dist = join(__dirname, "..", "dist");
 const pb = require(join(dist, "gen/invites/v1/invites_pb.js"));
 const { preload } = require("./preload.js");
+const { luaPost, wrkRunName } = require("./wrk-script.js");
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 4);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 2);
@@ -117,20 +118,6 @@ function wrk(url, script) {
   };
   return { rps, errors, p50: latency(50), p99: latency(99) };
 }
-
-let wrkRuns = 0;
-const wrkRunName = () => `${process.pid}r${++wrkRuns}`;
-
-/** A wrk script POSTing `bodyExpr`, a Lua expression that may use `run` (unique to each wrk run) and `n` (the request's number in it). */
-const luaPost = (headers, bodyExpr) => `
-local n = 0
-local run = os.getenv("BENCH_RUN")
-local headers = { ${Object.entries(headers).map(([k, v]) => `["${k}"] = "${v}"`).join(", ")} }
-request = function()
-  n = n + 1
-  return wrk.format("POST", nil, headers, ${bodyExpr})
-end
-`;
 
 async function main() {
   ensureLoadGenerators();

@@ -1,8 +1,15 @@
 import { createRegistry, fromJsonString, toBinary, type DescMessage } from "@bufbuild/protobuf";
 import { DurationSchema, FileDescriptorProtoSchema, Int32ValueSchema, StructSchema } from "@bufbuild/protobuf/wkt";
 import { jsonDecoder } from "../../src/codec/json-decoder.js";
-import { CreateRequestSchema, ListRequestSchema, ReadRequestSchema, file_invites_v1_invites } from "../../gen/invites/v1/invites_pb.js";
+import { AcceptRequestSchema, CreateRequestSchema, ListRequestSchema, ReadRequestSchema, file_invites_v1_invites } from "../../gen/invites/v1/invites_pb.js";
 import { seedFrom, seededRandom, type SeededRandom } from "../support/seeded-random.js";
+
+// Watched, so a test can tell the decoder's own plan from a fallback to protobuf-es (which every
+// comparison below would pass as well).
+jest.mock("@bufbuild/protobuf", () => {
+  const actual = jest.requireActual("@bufbuild/protobuf");
+  return { ...actual, fromJsonString: jest.fn(actual.fromJsonString) };
+});
 
 const optionSets = [{}, { ignoreUnknownFields: true }];
 
@@ -78,4 +85,24 @@ test.each([
 
 test("with a registry, decoding is protobuf-es's", () => {
   expectSameAsProtobufEs(ReadRequestSchema, '{"code":"x"}', { registry: createRegistry(file_invites_v1_invites), ignoreUnknownFields: true });
+});
+
+test.each([
+  ["Read by code", ReadRequestSchema, '{"code":"ABCD-EFGH"}'],
+  ["Create for an email", CreateRequestSchema, '{"group_id":"g","email":"a@example.com","max_uses":1}'],
+  ["List a page of a group", ListRequestSchema, '{"group_id":"g","pageSize":100}'],
+  ["Accept", AcceptRequestSchema, '{"code":"ABCD-EFGH","user_id":"u-1"}'],
+] as const)("%s, a flat request, is decoded by the plan without protobuf-es", (_, schema, text) => {
+  const protobufEs = jest.mocked(fromJsonString);
+  protobufEs.mockClear();
+  const decoded = jsonDecoder(schema, {})(text);
+  expect(protobufEs).not.toHaveBeenCalled();
+  expect(toBinary(schema, decoded as never)).toEqual(toBinary(schema, fromJsonString(schema, text) as never));
+});
+
+test("a request with a nested value falls back to protobuf-es", () => {
+  const protobufEs = jest.mocked(fromJsonString);
+  protobufEs.mockClear();
+  jsonDecoder(CreateRequestSchema, {})('{"group_id":"g","metadata":{"k":"v"}}');
+  expect(protobufEs).toHaveBeenCalledTimes(1);
 });

@@ -3,7 +3,7 @@ import { parse, run } from "@bufbuild/cel";
 import { strings } from "@bufbuild/cel/ext";
 import { compileCel } from "../../src/interceptors/quick-cel.js";
 import { CreateRequestSchema, ReadRequestSchema, file_invites_v1_invites } from "../../gen/invites/v1/invites_pb.js";
-import { seedFrom, seededRandom } from "../support/seeded-random.js";
+import { seedFrom, seededRandom, type SeededRandom } from "../support/seeded-random.js";
 
 const registry = createRegistry(file_invites_v1_invites);
 
@@ -22,7 +22,7 @@ const expressions: [DescMessage, string][] = [
 const spaces = ["", " ", "\t", "\n", "\u0085", "\u00a0", "\u2028", "\u3000", "\ufeff", "\u200b"];
 const env = { registry, funcs: strings };
 
-function randomCreate(r: ReturnType<typeof seededRandom>) {
+function randomCreate(r: SeededRandom) {
   const pick = <T>(items: T[]) => r.pick(items);
   return create(CreateRequestSchema, {
     groupId: pick(spaces) + pick(["", "g", "a@example.com"]),

@@ -1,12 +1,16 @@
-import { copyFileSync, readFileSync, statSync } from "node:fs";
+import { copyFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { startCheckpointer } from "../../src/store/sqlite/checkpointer.js";
 import { makeTempDir } from "../support/temp-dir.js";
+import { walCheckpointSequence } from "../support/wal.js";
 
 let temp: ReturnType<typeof makeTempDir>;
 beforeEach(() => (temp = makeTempDir()));
 afterEach(() => temp.remove());
+
+// For tests of other things: the WAL never grows past restartPages there.
+const neverHeld = { hold() {}, release() {} };
 
 async function until(condition: () => boolean, timeoutMs = 5000) {
   const deadline = Date.now() + timeoutMs;
@@ -35,7 +39,7 @@ test("copies committed pages from the WAL into the database file, off the writin
     busyTimeoutMs: 1000,
     intervalMs: 20,
     restartPages: 1_000_000,
-    writes: { hold() {}, release() {} },
+    writes: neverHeld,
     onFailure: (reason) => failures.push(reason),
   });
   try {
@@ -54,20 +58,45 @@ test("copies committed pages from the WAL into the database file, off the writin
   db.close();
 });
 
-test("past restartPages, holds the writes for a last pass that copies every frame, so the next write restarts the WAL", async () => {
-  const filename = join(temp.path, "restart.db");
+/** A file in WAL mode whose commits never checkpoint, with `frames` single-row commits in its WAL. */
+function walWithFrames(filename: string, frames: number) {
   const db = new Database(filename);
   db.pragma("journal_mode = WAL");
   db.pragma("wal_autocheckpoint = 0");
   db.exec("CREATE TABLE t (v TEXT)");
   const insert = db.prepare("INSERT INTO t (v) VALUES (?)");
-  for (let i = 0; i < 200; i++) insert.run(`row ${i} ${"x".repeat(1000)}`);
-  const sequence = () => readFileSync(`${filename}-wal`).readUInt32BE(12);
-  const before = sequence();
-
-  // What the WAL looked like from the writing connection when the worker asked for writes to stop, and when it let them go.
-  const seen: { held?: { log: number; checkpointed: number }; released?: { log: number; checkpointed: number } } = {};
+  for (let i = 0; i < frames; i++) insert.run(`row ${i}`);
   const walState = () => (db.pragma("wal_checkpoint(NOOP)") as { log: number; checkpointed: number }[])[0];
+  return { db, insert, walState };
+}
+
+/**
+ * Commits a row every 0.1 ms, in 1 ms turns of the event loop, until stopped: always some frames
+ * the worker's last pass has not copied, never so many that it cannot catch up.
+ */
+function writeSteadily(insert: { run(value: string): unknown }, paused: () => boolean) {
+  let stopped = false;
+  const turn = () => {
+    if (stopped) return;
+    const end = performance.now() + 1;
+    for (let next = performance.now(); !paused() && next < end; ) {
+      if (performance.now() < next) continue;
+      insert.run("more");
+      next += 0.1;
+    }
+    setImmediate(turn);
+  };
+  setImmediate(turn);
+  return () => (stopped = true);
+}
+
+test("past restartPages, holds the writes for a last pass that copies what is left, so the next write restarts the WAL", async () => {
+  const filename = join(temp.path, "restart.db");
+  const { db, insert, walState } = walWithFrames(filename, 200);
+  const before = walCheckpointSequence(filename);
+  let held = false;
+  const stopWriting = writeSteadily(insert, () => held);
+  const seen: { held?: { log: number; checkpointed: number }; released?: { log: number; checkpointed: number } } = {};
   const failures: string[] = [];
   const checkpointer = startCheckpointer({
     filename,
@@ -75,21 +104,63 @@ test("past restartPages, holds the writes for a last pass that copies every fram
     intervalMs: 20,
     restartPages: 100,
     writes: {
-      hold: () => (seen.held ??= walState()),
-      release: () => (seen.released ??= walState()),
+      hold: () => {
+        // The last write before the hold: only the worker's last pass can copy it.
+        insert.run("last");
+        held = true;
+        seen.held ??= walState();
+      },
+      release: () => {
+        if (held) seen.released ??= walState();
+        held = false;
+      },
     },
+    maxHoldMs: 60_000,
     onFailure: (reason) => failures.push(reason),
   });
   try {
     await until(() => seen.released !== undefined);
   } finally {
+    stopWriting();
     await checkpointer.stop();
   }
   expect(failures).toEqual([]);
-  expect(seen.held?.log).toBeGreaterThanOrEqual(200);
-  expect(seen.released).toEqual({ busy: 0, log: seen.held?.log, checkpointed: seen.held?.log });
+  expect(seen.held!.checkpointed).toBeLessThan(seen.held!.log);
+  expect(seen.released).toEqual({ busy: 0, log: seen.held!.log, checkpointed: seen.held!.log });
   insert.run("after");
-  expect(sequence()).toBe(before + 1);
+  expect(walCheckpointSequence(filename)).toBeGreaterThan(before);
+  db.close();
+});
+
+test("stopping while writes are held lets them go by the time the worker has exited", async () => {
+  const filename = join(temp.path, "stop.db");
+  const { db, insert } = walWithFrames(filename, 200);
+  let held = false;
+  let stopped: Promise<void> | undefined;
+  const checkpointer = startCheckpointer({
+    filename,
+    busyTimeoutMs: 1000,
+    intervalMs: 20,
+    restartPages: 100,
+    writes: {
+      hold: () => {
+        held = true;
+        stopped = checkpointer.stop();
+      },
+      release: () => (held = false),
+    },
+    maxHoldMs: 60_000,
+    onFailure: () => undefined,
+  });
+  const stopWriting = writeSteadily(insert, () => held);
+  try {
+    await until(() => stopped !== undefined);
+    await stopped;
+    expect(held).toBe(false);
+  } finally {
+    stopWriting();
+    await checkpointer.stop();
+  }
   db.close();
 });
 
@@ -100,7 +171,7 @@ test("reports a worker that cannot open the database", async () => {
     busyTimeoutMs: 100,
     intervalMs: 20,
     restartPages: 1_000_000,
-    writes: { hold() {}, release() {} },
+    writes: neverHeld,
     onFailure: (reason) => failures.push(reason),
   });
   try {

@@ -6,23 +6,26 @@ export interface WriteGate {
   release(): void;
 }
 
-// The worker asks for writes to stop once at most this many frames are left to copy (≈ 1 MiB).
-const nearlyDonePages = 256;
-const maxHoldMs = 50;
-
 export interface Checkpointer {
   /** Stops the worker and waits for it to exit. */
   stop(): Promise<void>;
 }
+
+// The worker asks for writes to be held once at most this many frames are left to copy (≈ 1 MiB).
+const nearlyDonePages = 256;
+// Writes outpacing the copying (another process writing, a slow disk): the next tick tries again.
+const maxCatchUpPasses = 6;
 
 // Inline, so it runs the same under ts-jest and from dist/. The driver's path
 // comes from the main thread: an eval'd worker resolves modules from the cwd.
 const workerSource = `
 const { parentPort, workerData } = require("node:worker_threads");
 const Database = require(workerData.driver);
-const { filename, busyTimeoutMs, intervalMs, restartPages, nearlyDonePages } = workerData;
+const { filename, busyTimeoutMs, intervalMs, restartPages, nearlyDonePages, maxCatchUpPasses } = workerData;
 const db = new Database(filename, { timeout: busyTimeoutMs, fileMustExist: true });
 const pass = () => db.pragma("wal_checkpoint(PASSIVE)")[0];
+// The WAL as it is now (a pass reports it as it was when the pass began); copies nothing.
+const walNow = () => db.pragma("wal_checkpoint(NOOP)")[0];
 const reportingErrors = (operation) => {
   try {
     operation();
@@ -30,31 +33,30 @@ const reportingErrors = (operation) => {
     parentPort.postMessage({ error: String(err && err.message) });
   }
 };
-let waitingForHold = false;
-let lastAskedAt = -1;
+let waitingForWrites = false;
 const checkpoint = () => reportingErrors(() => {
-  if (waitingForHold) return;
-  let { log, checkpointed } = pass();
-  if (log < restartPages || log === lastAskedAt) return;
-  // A pass copies the frames there were when it began; the next copies those
-  // that came during it, and so on, each pass shorter than the one before.
-  for (let copied = checkpointed, i = 0; copied > nearlyDonePages; i++) {
-    if (i === 6) return; // writes outpace the copying; the next tick tries again
-    const before = checkpointed;
-    ({ log, checkpointed } = pass());
-    copied = checkpointed - before;
+  if (waitingForWrites) return;
+  // Each pass copies what came during the one before, so each is shorter.
+  for (let passes = 0; passes < maxCatchUpPasses; passes++) {
+    // Busy: another connection is checkpointing.
+    if (pass().busy) return;
+    const { log, checkpointed } = walNow();
+    // A small WAL needs no restart; one with every frame copied restarts at the next commit by itself.
+    if (log < restartPages || checkpointed === log) return;
+    if (log - checkpointed <= nearlyDonePages) {
+      waitingForWrites = true;
+      parentPort.postMessage({ holdWrites: true });
+      return;
+    }
   }
-  waitingForHold = true;
-  lastAskedAt = log;
-  parentPort.postMessage({ nearlyDone: true });
 });
 const timer = setInterval(checkpoint, intervalMs);
 parentPort.on("message", (message) => {
-  if (message === "held") {
-    // No commit can add frames now, so this pass copies the last of them: the next commit restarts the WAL.
+  if (message === "writesHeld") {
+    // The group commit adds no frames now, so this pass copies the last of them and the next commit restarts the WAL.
     reportingErrors(pass);
-    waitingForHold = false;
-    parentPort.postMessage({ finished: true });
+    waitingForWrites = false;
+    parentPort.postMessage({ lastPassDone: true });
     return;
   }
   clearInterval(timer);
@@ -72,11 +74,12 @@ parentPort.on("message", (message) => {
  * A passive checkpoint never blocks readers or writers. Should the worker
  * fail, `onFailure` lets the store checkpoint on commit as SQLite does.
  *
- * Past `restartPages`, the worker runs passes back to back until one copies
- * little (each copies what came during the last), then asks for `writes` to
- * be held; its last pass copies every frame, and the first commit after the
- * release starts the WAL again from its beginning. Writes wait for that pass
- * only (3–12 ms here, mostly its two fsyncs), never longer than `maxHoldMs`.
+ * Past `restartPages`, the worker runs passes back to back until little is
+ * left to copy, then asks for `writes` to be held; its last pass copies what
+ * is left, and the first commit after the release starts the WAL again from
+ * its beginning. Writes wait for that pass (3–12 ms here, mostly its two
+ * fsyncs); the hold lasts `maxHoldMs` at most. After a failure the worker
+ * stops, so that it and the commits' own checkpoints do not take turns.
  */
 export function startCheckpointer(options: {
   filename: string;
@@ -86,12 +89,14 @@ export function startCheckpointer(options: {
   restartPages: number;
   /** How the worker stops this process's writes for its last pass, and lets them go again. */
   writes: WriteGate;
+  /** The longest writes stay held, whatever becomes of the worker's last pass (default 50). */
+  maxHoldMs?: number;
   onFailure: (reason: string) => void;
 }): Checkpointer {
-  const { filename, busyTimeoutMs, intervalMs, restartPages, writes, onFailure } = options;
+  const { filename, busyTimeoutMs, intervalMs, restartPages, writes, maxHoldMs = 50, onFailure } = options;
   const worker = new Worker(workerSource, {
     eval: true,
-    workerData: { driver: require.resolve("better-sqlite3"), filename, busyTimeoutMs, intervalMs, restartPages, nearlyDonePages },
+    workerData: { driver: require.resolve("better-sqlite3"), filename, busyTimeoutMs, intervalMs, restartPages, nearlyDonePages, maxCatchUpPasses },
   });
   // A checkpoint cut short by exit is safe: the WAL stays valid and the next one redoes it.
   worker.unref();
@@ -101,6 +106,15 @@ export function startCheckpointer(options: {
     clearTimeout(holdLimit);
     writes.release();
   };
+  // Writes held now are let go when the worker exits.
+  const halt = () => {
+    stopping = true;
+    worker.postMessage("stop");
+  };
+  const fail = (reason: string) => {
+    if (!stopping) halt();
+    onFailure(reason);
+  };
   const exited = new Promise<void>((resolve) =>
     worker.once("exit", (code) => {
       release();
@@ -108,24 +122,21 @@ export function startCheckpointer(options: {
       resolve();
     }),
   );
-  worker.on("message", (message: { error?: string; nearlyDone?: boolean; finished?: boolean }) => {
-    if (message.error) onFailure(message.error);
-    if (message.nearlyDone && !stopping) {
+  worker.on("message", (message: { error?: string; holdWrites?: boolean; lastPassDone?: boolean }) => {
+    if (message.error) fail(message.error);
+    if (message.holdWrites && !stopping) {
       writes.hold();
-      // Writes wait at most this long, whatever becomes of the worker's pass.
       holdLimit = setTimeout(release, maxHoldMs);
-      worker.postMessage("held");
+      worker.postMessage("writesHeld");
     }
-    if (message.finished) release();
+    if (message.lastPassDone) release();
   });
-  worker.on("error", (err) => onFailure(err.message));
+  worker.on("error", (err) => fail(err.message));
   return {
     async stop() {
-      stopping = true;
-      release();
       // Held until it exits: a process with nothing else to do would otherwise end mid-close.
       worker.ref();
-      worker.postMessage("stop");
+      halt();
       await exited;
     },
   };

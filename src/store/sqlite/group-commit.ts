@@ -33,6 +33,7 @@ export interface GroupCommit {
 export function createGroupCommit(db: Database.Database, maxGroupSize = 128, lock: "immediate" | "deferred" = "immediate"): GroupCommit {
   let queue: Queued[] = [];
   let held = false;
+  // One flush pending at most: every call asks for one, and release() asks again.
   let scheduled = false;
   const schedule = () => {
     if (scheduled) return;

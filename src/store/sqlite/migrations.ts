@@ -1,3 +1,5 @@
+import type Database from "better-sqlite3";
+
 /**
  * Schema versions, applied in order. Each entry moves the schema from
  * version index to index + 1; released entries are never edited.
@@ -42,3 +44,15 @@ export const sqliteMigrations: readonly string[] = [
   ) STRICT;
   `,
 ];
+
+/** Applies the versions the file lacks, under the write lock. */
+export function migrate(db: Database.Database): void {
+  // The write lock makes a second process starting at the same time wait, then see the new version.
+  db.transaction(() => {
+    const current = db.pragma("user_version", { simple: true }) as number;
+    for (let version = current; version < sqliteMigrations.length; version++) {
+      db.exec(sqliteMigrations[version]);
+    }
+    if (current < sqliteMigrations.length) db.pragma(`user_version = ${sqliteMigrations.length}`);
+  }).immediate();
+}

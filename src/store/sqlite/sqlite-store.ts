@@ -2,9 +2,6 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import {
-  DuplicateCodeError,
-  PendingInviteExistsError,
-  StoreUnavailableError,
   type AcceptanceRecord,
   type AcceptResult,
   type ChangeResult,
@@ -18,7 +15,8 @@ import { pageOf } from "../page.js";
 import { startCheckpointer, type Checkpointer, type WriteGate } from "./checkpointer.js";
 import { createGroupCommit } from "./group-commit.js";
 import { cursorOf, fromRow, insertColumns, inviteColumns, toRow, type InviteValues } from "./invite-row.js";
-import { sqliteMigrations } from "./migrations.js";
+import { migrate } from "./migrations.js";
+import { guard, retryWhileBusy, storeError } from "./sqlite-errors.js";
 
 export interface SqliteStoreOptions {
   /** A file path, or ":memory:". */
@@ -27,8 +25,13 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number;
   /** WAL pages past which a commit checkpoints itself (default 16,384: 64 MiB of 4 KiB pages). */
   maxWalPages?: number;
-  /** WAL pages past which the checkpoint worker restarts the WAL, holding writes briefly (default 4,096). */
+  /**
+   * WAL pages past which the checkpoint worker restarts the WAL, holding writes
+   * briefly (default 4,096); at or past `maxWalPages`, commits get there first.
+   */
   walRestartPages?: number;
+  /** How often the checkpoint worker copies the WAL into the file (default 250 ms). */
+  checkpointIntervalMs?: number;
 }
 
 /**
@@ -37,13 +40,17 @@ export interface SqliteStoreOptions {
  * when it starts, and the WAL restarts from its beginning only once every
  * frame is copied, which never happens while writes keep coming (the file
  * grew past 800 MiB in 15 s of Creates). So past `restartPages` the worker
- * catches up, then has this connection hold its writes for one last short
+ * catches up, then has the group commit hold its writes for one last short
  * pass (see checkpointer.ts); the next commit restarts the WAL. SQLite's own
  * checkpoint stays as a backstop past `maxWalPages`, should the worker fall
  * behind: a commit copies what the worker left, blocking the event loop.
  */
-function offloadCheckpoints(db: Database.Database, writes: WriteGate, options: { filename: string; busyTimeoutMs: number; maxWalPages: number; restartPages: number }): Checkpointer {
-  const { filename, busyTimeoutMs, maxWalPages, restartPages } = options;
+function offloadCheckpoints(
+  db: Database.Database,
+  writes: WriteGate,
+  options: { filename: string; busyTimeoutMs: number; intervalMs: number; maxWalPages: number; restartPages: number },
+): Checkpointer {
+  const { filename, busyTimeoutMs, intervalMs, maxWalPages, restartPages } = options;
   db.pragma(`wal_autocheckpoint = ${maxWalPages}`);
   // A WAL grown under a burst of writes is cut back to this size once it is reset.
   db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
@@ -51,7 +58,7 @@ function offloadCheckpoints(db: Database.Database, writes: WriteGate, options: {
   return startCheckpointer({
     filename,
     busyTimeoutMs,
-    intervalMs: 250,
+    intervalMs,
     restartPages,
     writes,
     onFailure: (reason) => {
@@ -83,15 +90,17 @@ const stateConditions: Record<ListState, string> = {
 
 /** Opens (creating if needed) an SQLite database and brings its schema up to date. */
 export function openSqliteStore(options: SqliteStoreOptions): InviteStore {
-  if (options.filename !== ":memory:") {
-    mkdirSync(dirname(options.filename), { recursive: true });
-  }
   const busyTimeoutMs = options.busyTimeoutMs ?? 5000;
   const maxWalPages = options.maxWalPages ?? 16_384;
   const restartPages = options.walRestartPages ?? 4096;
+  const intervalMs = options.checkpointIntervalMs ?? 250;
   // 0 would turn the backstop off, and the value goes into a PRAGMA.
   if (!Number.isInteger(maxWalPages) || maxWalPages < 1) throw new TypeError(`maxWalPages must be a positive integer, got ${maxWalPages}`);
   if (!Number.isInteger(restartPages) || restartPages < 1) throw new TypeError(`walRestartPages must be a positive integer, got ${restartPages}`);
+  if (!(intervalMs > 0)) throw new TypeError(`checkpointIntervalMs must be positive, got ${intervalMs}`);
+  if (options.filename !== ":memory:") {
+    mkdirSync(dirname(options.filename), { recursive: true });
+  }
   const db = new Database(options.filename);
   db.pragma(`busy_timeout = ${busyTimeoutMs}`);
   db.pragma("synchronous = NORMAL");
@@ -107,7 +116,7 @@ export function openSqliteStore(options: SqliteStoreOptions): InviteStore {
   const checkpointer =
     options.filename === ":memory:" || options.filename === ""
       ? undefined
-      : offloadCheckpoints(db, commit, { filename: options.filename, busyTimeoutMs, maxWalPages, restartPages });
+      : offloadCheckpoints(db, commit, { filename: options.filename, busyTimeoutMs, intervalMs, maxWalPages, restartPages });
 
   const statement = <P extends unknown[] | Record<string, unknown>, R = unknown>(sql: string) => db.prepare<P, R>(sql);
   // Statements that answer with invites name inviteColumns and run in raw mode: see InviteValues.
@@ -292,61 +301,6 @@ export function openSqliteStore(options: SqliteStoreOptions): InviteStore {
     ).all({ namespace, inviteId, afterTime: after?.time.getTime(), afterSeq: after?.seq, limit: limit + 1 });
     return pageOf(rows, limit, fromAcceptanceRow, (row) => ({ time: new Date(row.accept_time), seq: row.seq }));
   }
-}
-
-function migrate(db: Database.Database): void {
-  // The write lock makes a second process starting at the same time wait, then see the new version.
-  db.transaction(() => {
-    const current = db.pragma("user_version", { simple: true }) as number;
-    for (let version = current; version < sqliteMigrations.length; version++) {
-      db.exec(sqliteMigrations[version]);
-    }
-    if (current < sqliteMigrations.length) db.pragma(`user_version = ${sqliteMigrations.length}`);
-  }).immediate();
-}
-
-function retryWhileBusy(timeoutMs: number, operation: () => void): void {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return operation();
-    } catch (err) {
-      if (!(isSqliteError(err) && err.code.startsWith("SQLITE_BUSY")) || Date.now() > deadline) throw err;
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10 + Math.random() * 40);
-    }
-  }
-}
-
-function guard<T>(operation: () => T): T {
-  try {
-    return operation();
-  } catch (err) {
-    throw storeError(err);
-  }
-}
-
-/**
- * SQLite's errors in the store's terms: a clash on the code or on the one
- * pending invite per email and group becomes its typed error, and errors that
- * mean "try again later" become StoreUnavailableError.
- */
-function storeError(err: unknown): unknown {
-  if (isUniqueViolation(err, "invites.code")) return new DuplicateCodeError("invite code already taken");
-  if (isUniqueViolation(err, "invites.namespace")) return new PendingInviteExistsError("a pending invite for this email and group exists");
-  if (isSqliteError(err) && /^SQLITE_(BUSY|LOCKED|CANTOPEN|IOERR|FULL)/.test(err.code)) {
-    return new StoreUnavailableError(`sqlite: ${err.code}`, { cause: err });
-  }
-  return err;
-}
-
-// Duck-typed: better-sqlite3's errors may come from another realm (as under jest), failing instanceof.
-function isSqliteError(err: unknown): err is { code: string; message: string } {
-  const { code, message } = (err ?? {}) as { code?: unknown; message?: unknown };
-  return typeof code === "string" && code.startsWith("SQLITE_") && typeof message === "string";
-}
-
-function isUniqueViolation(err: unknown, column: string): boolean {
-  return isSqliteError(err) && err.code === "SQLITE_CONSTRAINT_UNIQUE" && err.message.includes(column);
 }
 
 function optionalRow(row: InviteValues | undefined): InviteRecord | undefined {

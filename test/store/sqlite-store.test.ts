@@ -117,13 +117,15 @@ describe("sqlite store file", () => {
     expect(control.stored).toBe(control.created);
   });
 
-  test("refuses WAL limits that are not positive whole numbers of pages, and an interval that is not positive, before touching the disk", () => {
+  test("refuses WAL limits that are not positive whole numbers of pages, and an interval setInterval would not keep, before touching the disk", () => {
     const filename = join(temp.path, "not-made", "limit.db");
     for (const pages of [0, -1, 1.5, Number.NaN]) {
       expect(() => openSqliteStore({ filename, maxWalPages: pages })).toThrow("maxWalPages must be a positive integer");
       expect(() => openSqliteStore({ filename, walRestartPages: pages })).toThrow("walRestartPages must be a positive integer");
     }
-    for (const ms of [0, -1, Number.NaN]) expect(() => openSqliteStore({ filename, checkpointIntervalMs: ms })).toThrow("checkpointIntervalMs must be positive");
+    for (const ms of [0, 0.5, -1, Number.NaN, 2 ** 31, Number.POSITIVE_INFINITY]) {
+      expect(() => openSqliteStore({ filename, checkpointIntervalMs: ms })).toThrow("checkpointIntervalMs must be from 1 to 2^31 - 1");
+    }
     expect(existsSync(join(temp.path, "not-made"))).toBe(false);
   });
 

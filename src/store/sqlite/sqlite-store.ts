@@ -97,7 +97,8 @@ export function openSqliteStore(options: SqliteStoreOptions): InviteStore {
   // 0 would turn the backstop off, and the value goes into a PRAGMA.
   if (!Number.isInteger(maxWalPages) || maxWalPages < 1) throw new TypeError(`maxWalPages must be a positive integer, got ${maxWalPages}`);
   if (!Number.isInteger(restartPages) || restartPages < 1) throw new TypeError(`walRestartPages must be a positive integer, got ${restartPages}`);
-  if (!(intervalMs > 0)) throw new TypeError(`checkpointIntervalMs must be positive, got ${intervalMs}`);
+  // setInterval runs anything outside 1 ms to 2^31 - 1 ms every millisecond.
+  if (!(intervalMs >= 1 && intervalMs <= 2 ** 31 - 1)) throw new TypeError(`checkpointIntervalMs must be from 1 to 2^31 - 1, got ${intervalMs}`);
   if (options.filename !== ":memory:") {
     mkdirSync(dirname(options.filename), { recursive: true });
   }

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { openSqliteStore } from "../../src/store/sqlite/sqlite-store.js";
 import { sqliteMigrations } from "../../src/store/sqlite/migrations.js";
+import { StoreUnavailableError } from "../../src/store/store.js";
 import { makeTempDir } from "../support/temp-dir.js";
 import { walCheckpointSequence } from "../support/wal.js";
 import { describeStoreContract, draft } from "./store-contract.js";
@@ -127,6 +128,26 @@ describe("sqlite store file", () => {
       expect(() => openSqliteStore({ filename, checkpointIntervalMs: ms })).toThrow("checkpointIntervalMs must be from 1 to 2^31 - 1");
     }
     expect(existsSync(join(temp.path, "not-made"))).toBe(false);
+  });
+
+  test.each([":memory:", "file"])("closing (%s) first commits the writes already queued, and refuses later calls as unavailable", async (kind) => {
+    const filename = kind === "file" ? join(temp.path, "close.db") : kind;
+    const store = openSqliteStore({ filename });
+    const queued = [draft(), draft(), draft()];
+    const creates = queued.map((d) => store.createInvite(d));
+    const closed = store.close();
+    await expect(Promise.all(creates)).resolves.toEqual(queued.map((invite) => ({ invite, created: true })));
+    await closed;
+    await expect(store.createInvite(draft())).rejects.toBeInstanceOf(StoreUnavailableError);
+    await expect(store.findInviteById(queued[0].namespace, queued[0].id)).rejects.toBeInstanceOf(StoreUnavailableError);
+    await expect(store.ping()).rejects.toBeInstanceOf(StoreUnavailableError);
+    // Closing again is harmless.
+    await expect(store.close()).resolves.toBeUndefined();
+    if (kind === "file") {
+      const raw = new Database(filename, { readonly: true });
+      expect(raw.prepare("SELECT count(*) FROM invites").pluck().get()).toBe(3);
+      raw.close();
+    }
   });
 
   test("two connections to one file share invites and settle duplicates in the database", async () => {

@@ -2,6 +2,7 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import {
+  StoreUnavailableError,
   type AcceptanceRecord,
   type AcceptResult,
   type ChangeResult,
@@ -212,8 +213,11 @@ export function openSqliteStore(options: SqliteStoreOptions): InviteStore {
 
   // Reads are grouped too: in WAL mode, starting a read transaction costs more than a point read itself.
   const readTogether = createGroupCommit(db, 128, "deferred");
-  const write = <T>(operation: () => T) => commit(operation).catch((err: unknown) => Promise.reject(storeError(err)));
-  const read = <T>(operation: () => T) => readTogether(operation).catch((err: unknown) => Promise.reject(storeError(err)));
+  let closing: Promise<void> | undefined;
+  // Once close() has begun, calls fail as the store being away, not with the driver's TypeError.
+  const whenOpen = <T>(call: () => Promise<T>) => (closing ? Promise.reject(new StoreUnavailableError("sqlite store closed")) : call());
+  const write = <T>(operation: () => T) => whenOpen(() => commit(operation).catch((err: unknown) => Promise.reject(storeError(err))));
+  const read = <T>(operation: () => T) => whenOpen(() => readTogether(operation).catch((err: unknown) => Promise.reject(storeError(err))));
 
   const change = (row: InviteValues | undefined, namespace: string, id: string): ChangeResult => {
     if (row) return { kind: "changed", invite: fromRow(row) };
@@ -259,14 +263,19 @@ export function openSqliteStore(options: SqliteStoreOptions): InviteStore {
       return read(() => listAcceptances(namespace, inviteId, limit, after));
     },
     async purgeInvites(cutoff) {
-      return guard(() => purge.run({ cutoff: cutoff.getTime() }).changes);
+      return whenOpen(async () => guard(() => purge.run({ cutoff: cutoff.getTime() }).changes));
     },
     async ping() {
-      guard(() => ping.get());
+      await whenOpen(async () => guard(() => ping.get()));
     },
-    async close() {
-      await checkpointer?.stop();
-      if (db.open) db.close();
+    close() {
+      closing ??= (async () => {
+        // What was queued before close() commits first (markers queued last run after it).
+        await Promise.allSettled([commit(() => undefined), readTogether(() => undefined)]);
+        await checkpointer?.stop();
+        db.close();
+      })();
+      return closing;
     },
   };
 

@@ -103,15 +103,13 @@ async function viaConnect(handler: UniversalHandler, text: string, header: Heade
   } catch {
     return invalidJson;
   }
-  const aborted = new AbortController();
-  res.once("close", () => aborted.abort());
   const uRes = await handler({
     httpVersion: req.httpVersion,
     url: `http://localhost${handler.requestPath}`,
     method: "POST",
     header,
     body,
-    signal: aborted.signal,
+    signal: abortWhenClientLeaves(res).signal,
     contextValues: values,
   });
   const out = await collect(uRes.body);

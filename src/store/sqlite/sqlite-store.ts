@@ -14,7 +14,7 @@ import {
 } from "../store.js";
 import { pageOf } from "../page.js";
 import { startCheckpointer, type Checkpointer, type WriteGate } from "./checkpointer.js";
-import { createGroupCommit } from "./group-commit.js";
+import { createGroupCommit, type GroupCommit } from "./group-commit.js";
 import { cursorOf, fromRow, insertColumns, inviteColumns, toRow, type InviteValues } from "./invite-row.js";
 import { migrate } from "./migrations.js";
 import { guard, retryWhileBusy, storeError } from "./sqlite-errors.js";
@@ -215,9 +215,13 @@ export function openSqliteStore(options: SqliteStoreOptions): InviteStore {
   const readTogether = createGroupCommit(db, 128, "deferred");
   let closing: Promise<void> | undefined;
   // Once close() has begun, calls fail as the store being away, not with the driver's TypeError.
-  const whenOpen = <T>(call: () => Promise<T>) => (closing ? Promise.reject(new StoreUnavailableError("sqlite store closed")) : call());
-  const write = <T>(operation: () => T) => whenOpen(() => commit(operation).catch((err: unknown) => Promise.reject(storeError(err))));
-  const read = <T>(operation: () => T) => whenOpen(() => readTogether(operation).catch((err: unknown) => Promise.reject(storeError(err))));
+  const closedError = () => Promise.reject(new StoreUnavailableError("sqlite store closed"));
+  const grouped =
+    (group: GroupCommit) =>
+    <T>(operation: () => T): Promise<T> =>
+      closing ? closedError() : group(operation).catch((err: unknown) => Promise.reject(storeError(err)));
+  const write = grouped(commit);
+  const read = grouped(readTogether);
 
   const change = (row: InviteValues | undefined, namespace: string, id: string): ChangeResult => {
     if (row) return { kind: "changed", invite: fromRow(row) };
@@ -263,10 +267,12 @@ export function openSqliteStore(options: SqliteStoreOptions): InviteStore {
       return read(() => listAcceptances(namespace, inviteId, limit, after));
     },
     async purgeInvites(cutoff) {
-      return whenOpen(async () => guard(() => purge.run({ cutoff: cutoff.getTime() }).changes));
+      if (closing) return closedError();
+      return guard(() => purge.run({ cutoff: cutoff.getTime() }).changes);
     },
     async ping() {
-      await whenOpen(async () => guard(() => ping.get()));
+      if (closing) return closedError();
+      guard(() => ping.get());
     },
     close() {
       closing ??= (async () => {

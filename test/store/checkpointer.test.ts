@@ -9,8 +9,12 @@ let temp: ReturnType<typeof makeTempDir>;
 beforeEach(() => (temp = makeTempDir()));
 afterEach(() => temp.remove());
 
-// For tests of other things: the WAL never grows past restartPages there.
-const neverHeld = { hold() {}, release() {} };
+type CheckpointerOptions = Parameters<typeof startCheckpointer>[0];
+
+/** A checkpointer ticking every 20 ms; by default the WAL never reaches restartPages, so writes are never held. */
+function start(filename: string, options: Partial<CheckpointerOptions> & Pick<CheckpointerOptions, "onFailure">) {
+  return startCheckpointer({ filename, busyTimeoutMs: 1000, intervalMs: 20, restartPages: 1_000_000, writes: { hold() {}, release() {} }, ...options });
+}
 
 async function until(condition: () => boolean, timeoutMs = 5000) {
   const deadline = Date.now() + timeoutMs;
@@ -34,14 +38,7 @@ test("copies committed pages from the WAL into the database file, off the writin
   expect(statSync(`${filename}-wal`).size).toBeGreaterThan(500_000);
 
   const failures: string[] = [];
-  const checkpointer = startCheckpointer({
-    filename,
-    busyTimeoutMs: 1000,
-    intervalMs: 20,
-    restartPages: 1_000_000,
-    writes: neverHeld,
-    onFailure: (reason) => failures.push(reason),
-  });
+  const checkpointer = start(filename, { onFailure: (reason) => failures.push(reason) });
   try {
     await until(() => statSync(filename).size > before + 500_000);
   } finally {
@@ -98,10 +95,7 @@ test("past restartPages, holds the writes for a last pass that copies what is le
   const stopWriting = writeSteadily(insert, () => held);
   const seen: { held?: { log: number; checkpointed: number }; released?: { log: number; checkpointed: number } } = {};
   const failures: string[] = [];
-  const checkpointer = startCheckpointer({
-    filename,
-    busyTimeoutMs: 1000,
-    intervalMs: 20,
+  const checkpointer = start(filename, {
     restartPages: 100,
     writes: {
       hold: () => {
@@ -137,10 +131,7 @@ test("stopping while writes are held lets them go by the time the worker has exi
   const { db, insert } = walWithFrames(filename, 200);
   let held = false;
   let stopped: Promise<void> | undefined;
-  const checkpointer = startCheckpointer({
-    filename,
-    busyTimeoutMs: 1000,
-    intervalMs: 20,
+  const checkpointer = start(filename, {
     restartPages: 100,
     writes: {
       hold: () => {
@@ -166,14 +157,7 @@ test("stopping while writes are held lets them go by the time the worker has exi
 
 test("reports a worker that cannot open the database", async () => {
   const failures: string[] = [];
-  const checkpointer = startCheckpointer({
-    filename: join(temp.path, "missing", "dir", "x.db"),
-    busyTimeoutMs: 100,
-    intervalMs: 20,
-    restartPages: 1_000_000,
-    writes: neverHeld,
-    onFailure: (reason) => failures.push(reason),
-  });
+  const checkpointer = start(join(temp.path, "missing", "dir", "x.db"), { busyTimeoutMs: 100, onFailure: (reason) => failures.push(reason) });
   try {
     await until(() => failures.length > 0);
     expect(failures[0]).toMatch(/directory does not exist|unable to open/i);

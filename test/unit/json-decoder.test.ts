@@ -87,22 +87,23 @@ test("with a registry, decoding is protobuf-es's", () => {
   expectSameAsProtobufEs(ReadRequestSchema, '{"code":"x"}', { registry: createRegistry(file_invites_v1_invites), ignoreUnknownFields: true });
 });
 
-test.each([
-  ["Read by code", ReadRequestSchema, '{"code":"ABCD-EFGH"}'],
-  ["Create for an email", CreateRequestSchema, '{"group_id":"g","email":"a@example.com","max_uses":1}'],
-  ["List a page of a group", ListRequestSchema, '{"group_id":"g","pageSize":100}'],
-  ["Accept", AcceptRequestSchema, '{"code":"ABCD-EFGH","user_id":"u-1"}'],
-] as const)("%s, a flat request, is decoded by the plan without protobuf-es", (_, schema, text) => {
+describe("the plan, watched", () => {
   const protobufEs = jest.mocked(fromJsonString);
-  protobufEs.mockClear();
-  const decoded = jsonDecoder(schema, {})(text);
-  expect(protobufEs).not.toHaveBeenCalled();
-  expect(toBinary(schema, decoded as never)).toEqual(toBinary(schema, fromJsonString(schema, text) as never));
-});
+  beforeEach(() => protobufEs.mockClear());
 
-test("a request with a nested value falls back to protobuf-es", () => {
-  const protobufEs = jest.mocked(fromJsonString);
-  protobufEs.mockClear();
-  jsonDecoder(CreateRequestSchema, {})('{"group_id":"g","metadata":{"k":"v"}}');
-  expect(protobufEs).toHaveBeenCalledTimes(1);
+  test.each([
+    ["Read by code", ReadRequestSchema, '{"code":"ABCD-EFGH"}'],
+    ["Create for an email", CreateRequestSchema, '{"group_id":"g","email":"a@example.com","max_uses":1}'],
+    ["List a page of a group", ListRequestSchema, '{"group_id":"g","pageSize":100}'],
+    ["Accept", AcceptRequestSchema, '{"code":"ABCD-EFGH","user_id":"u-1"}'],
+  ] as const)("%s, a flat request, is decoded by the plan without protobuf-es", (_, schema, text) => {
+    const decoded = jsonDecoder(schema, {})(text);
+    expect(protobufEs).not.toHaveBeenCalled();
+    expect(toBinary(schema, decoded as never)).toEqual(toBinary(schema, fromJsonString(schema, text) as never));
+  });
+
+  test("a request with a nested value falls back to protobuf-es", () => {
+    jsonDecoder(CreateRequestSchema, {})('{"group_id":"g","metadata":{"k":"v"}}');
+    expect(protobufEs).toHaveBeenCalledTimes(1);
+  });
 });

@@ -20,6 +20,7 @@ async function sql<R extends pg.QueryResultRow>(text: string): Promise<R[]> {
 
 describeStoreContract("postgres", {
   open: () => openPostgresStore({ url: database.url, poolSize: 60 }),
+  reopen: () => openPostgresStore({ url: database.url }),
   async cleanup() {
     await sql("TRUNCATE invites, acceptances RESTART IDENTITY CASCADE");
   },

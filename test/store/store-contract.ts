@@ -1,9 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { generateInviteCode } from "../../src/invites/invite-code.js";
-import { DuplicateCodeError, PendingInviteExistsError, type InviteRecord, type InviteStore, type ListQuery } from "../../src/store/store.js";
+import { DuplicateCodeError, PendingInviteExistsError, StoreUnavailableError, type InviteRecord, type InviteStore, type ListQuery } from "../../src/store/store.js";
 
 export interface StoreFactory {
   open(): Promise<InviteStore>;
+  /** Opens the database of the last open() again. */
+  reopen(): Promise<InviteStore>;
   /** Removes what open() made. */
   cleanup(): Promise<void>;
 }
@@ -330,6 +332,28 @@ export function describeStoreContract(name: string, factory: StoreFactory): void
         await expect(store.purgeInvites(new Date(base + 2 * hour))).resolves.toBe(3);
         await expect(list({ now: new Date(base + 2 * hour) })).resolves.toEqual([keep]);
       });
+    });
+
+    test("closing lets the calls already made finish, then refuses calls as unavailable", async () => {
+      const stored = draft();
+      await store.createInvite(stored);
+      const drafts = [draft(), draft(), draft()];
+      const creates = drafts.map((invite) => store.createInvite(invite));
+      const read = store.findInviteById("ns1", stored.id);
+      const closed = store.close();
+      await expect(Promise.all(creates)).resolves.toEqual(drafts.map((invite) => ({ invite, created: true })));
+      await expect(read).resolves.toEqual(stored);
+      await closed;
+      await expect(store.createInvite(draft())).rejects.toBeInstanceOf(StoreUnavailableError);
+      await expect(store.findInviteById("ns1", drafts[0].id)).rejects.toBeInstanceOf(StoreUnavailableError);
+      await expect(store.ping()).rejects.toBeInstanceOf(StoreUnavailableError);
+      await expect(store.close()).resolves.toBeUndefined();
+      const reopened = await factory.reopen();
+      try {
+        await expect(Promise.all(drafts.map((invite) => reopened.findInviteById("ns1", invite.id)))).resolves.toEqual(drafts);
+      } finally {
+        await reopened.close();
+      }
     });
   });
 }

@@ -1,4 +1,5 @@
 import pg from "pg";
+import { closeAfterCalls } from "../close-after-calls.js";
 import {
   DuplicateCodeError,
   PendingInviteExistsError,
@@ -122,7 +123,8 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     return current ? { kind: "refused", invite: fromRow(current) } : { kind: "missing" };
   };
 
-  return {
+  // Closing waits for running calls: the pool, once ended, would strand them.
+  return closeAfterCalls({
     async createInvite(draft) {
       try {
         return await transaction(async (client) => {
@@ -291,7 +293,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     async close() {
       await pool.end();
     },
-  };
+  }, "postgres");
 }
 
 /** Applies pending migrations once, however many replicas start together. */

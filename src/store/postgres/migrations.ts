@@ -1,3 +1,6 @@
+import type pg from "pg";
+import { guard } from "./postgres-errors.js";
+
 /**
  * Schema versions for PostgreSQL, applied in order and recorded in
  * schema_migrations; released entries are never edited. The same schema as
@@ -42,3 +45,29 @@ export const postgresMigrations: readonly string[] = [
   );
   `,
 ];
+
+// Any lock number works, as long as every replica uses the same one.
+const migrationLock = 7_143_220_583;
+
+/** Applies pending migrations once, however many replicas start together. */
+export async function migratePostgres(pool: pg.Pool): Promise<void> {
+  const client = await guard(() => pool.connect());
+  try {
+    await client.query("SELECT pg_advisory_lock($1)", [migrationLock]);
+    await client.query("CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, apply_time timestamptz NOT NULL DEFAULT now())");
+    const { rows } = await client.query<{ version: number | null }>("SELECT max(version) AS version FROM schema_migrations");
+    const current = rows[0].version ?? 0;
+    for (let version = current; version < postgresMigrations.length; version++) {
+      await client.query("BEGIN");
+      await client.query(postgresMigrations[version]);
+      await client.query("INSERT INTO schema_migrations (version) VALUES ($1)", [version + 1]);
+      await client.query("COMMIT");
+    }
+  } catch (err) {
+    await client.query("ROLLBACK").catch(() => undefined);
+    throw err;
+  } finally {
+    await client.query("SELECT pg_advisory_unlock($1)", [migrationLock]).catch(() => undefined);
+    client.release();
+  }
+}

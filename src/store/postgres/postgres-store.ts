@@ -3,17 +3,15 @@ import { closeAfterCalls } from "../close-after-calls.js";
 import {
   DuplicateCodeError,
   PendingInviteExistsError,
-  StoreUnavailableError,
-  type AcceptanceRecord,
   type ChangeResult,
-  type InviteRecord,
   type InviteStore,
   type ListQuery,
   type ListState,
-  type StoredState,
 } from "../store.js";
 import { pageOf } from "../page.js";
-import { postgresMigrations } from "./migrations.js";
+import { fromAcceptanceRow, fromRow, optionalRow, toValues, type AcceptanceRow, type InviteRow } from "./invite-row.js";
+import { migratePostgres } from "./migrations.js";
+import { constraintOf, guard } from "./postgres-errors.js";
 
 export interface PostgresStoreOptions {
   /** postgres://user:password@host:port/database */
@@ -28,34 +26,6 @@ export interface PostgresStoreOptions {
   migrate?: boolean;
 }
 
-interface InviteRow {
-  seq: string;
-  id: string;
-  namespace: string;
-  group_id: string;
-  email: string;
-  code: string;
-  state: StoredState;
-  create_time: Date;
-  update_time: Date;
-  expire_time: Date | null;
-  accept_time: Date | null;
-  revoke_time: Date | null;
-  inviter: string;
-  role: string;
-  metadata: Record<string, string>;
-  max_uses: number;
-  use_count: number;
-}
-
-interface AcceptanceRow {
-  seq: string;
-  invite_id: string;
-  user_id: string;
-  email: string;
-  accept_time: Date;
-}
-
 // An invite is usable while pending, unexpired and not used up. $1 is now.
 const usable = "state = 'pending' AND (expire_time IS NULL OR expire_time > $1) AND (max_uses = 0 OR use_count < max_uses)";
 
@@ -66,9 +36,6 @@ const stateConditions: Record<ListState, (now: () => string) => string> = {
   accepted: () => "state = 'accepted'",
   revoked: () => "state = 'revoked'",
 };
-
-// Any lock number works, as long as every replica uses the same one.
-const migrationLock = 7_143_220_583;
 
 /** Connects a pool to PostgreSQL and, unless told not to, brings the schema up to date. */
 export async function openPostgresStore(options: PostgresStoreOptions): Promise<InviteStore> {
@@ -296,103 +263,5 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   }, "postgres");
 }
 
-/** Applies pending migrations once, however many replicas start together. */
-async function migratePostgres(pool: pg.Pool): Promise<void> {
-  const client = await guard(() => pool.connect());
-  try {
-    await client.query("SELECT pg_advisory_lock($1)", [migrationLock]);
-    await client.query("CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, apply_time timestamptz NOT NULL DEFAULT now())");
-    const { rows } = await client.query<{ version: number | null }>("SELECT max(version) AS version FROM schema_migrations");
-    const current = rows[0].version ?? 0;
-    for (let version = current; version < postgresMigrations.length; version++) {
-      await client.query("BEGIN");
-      await client.query(postgresMigrations[version]);
-      await client.query("INSERT INTO schema_migrations (version) VALUES ($1)", [version + 1]);
-      await client.query("COMMIT");
-    }
-  } catch (err) {
-    await client.query("ROLLBACK").catch(() => undefined);
-    throw err;
-  } finally {
-    await client.query("SELECT pg_advisory_unlock($1)", [migrationLock]).catch(() => undefined);
-    client.release();
-  }
-}
-
 const refusal = Symbol("refused");
 
-// Connection failures, timeouts and a database shutting down or overloaded: worth retrying later.
-const unavailableErrnos = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH"]);
-const unavailableStates = /^(08|53|57P0|57014|40001|40P01)/;
-
-async function guard<T>(operation: () => Promise<T>): Promise<T> {
-  try {
-    return await operation();
-  } catch (err) {
-    if (isUnavailable(err)) throw new StoreUnavailableError(`postgres: ${(err as Error).message}`, { cause: err });
-    throw err;
-  }
-}
-
-function isUnavailable(err: unknown): boolean {
-  const { code, message } = (err ?? {}) as { code?: string; message?: string };
-  if (code && (unavailableErrnos.has(code) || unavailableStates.test(code))) return true;
-  return /timeout|Connection terminated|connection is closed|Client has encountered a connection error/i.test(message ?? "");
-}
-
-function constraintOf(err: unknown): string | undefined {
-  const { code, constraint } = (err ?? {}) as { code?: string; constraint?: string };
-  return code === "23505" ? constraint : undefined;
-}
-
-function optionalRow(row: InviteRow | undefined): InviteRecord | undefined {
-  return row ? fromRow(row) : undefined;
-}
-
-function toValues(invite: InviteRecord): unknown[] {
-  return [
-    invite.id,
-    invite.namespace,
-    invite.groupId,
-    invite.email,
-    invite.code,
-    invite.state,
-    invite.createTime,
-    invite.updateTime,
-    invite.expireTime ?? null,
-    invite.acceptTime ?? null,
-    invite.revokeTime ?? null,
-    invite.inviter,
-    invite.role,
-    JSON.stringify(invite.metadata),
-    invite.maxUses,
-    invite.useCount,
-  ];
-}
-
-function fromRow(row: InviteRow): InviteRecord {
-  const record: InviteRecord = {
-    id: row.id,
-    namespace: row.namespace,
-    groupId: row.group_id,
-    email: row.email,
-    code: row.code,
-    state: row.state,
-    createTime: row.create_time,
-    updateTime: row.update_time,
-    inviter: row.inviter,
-    role: row.role,
-    metadata: row.metadata,
-    maxUses: row.max_uses,
-    useCount: row.use_count,
-  };
-  // Absent rather than undefined, so records compare equal to what was stored.
-  if (row.expire_time !== null) record.expireTime = row.expire_time;
-  if (row.accept_time !== null) record.acceptTime = row.accept_time;
-  if (row.revoke_time !== null) record.revokeTime = row.revoke_time;
-  return record;
-}
-
-function fromAcceptanceRow(row: AcceptanceRow): AcceptanceRecord {
-  return { inviteId: row.invite_id, userId: row.user_id, email: row.email, acceptTime: row.accept_time };
-}

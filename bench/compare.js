@@ -13,6 +13,7 @@ const { tmpdir } = require("node:os");
 const { join, resolve } = require("node:path");
 const { create, toBinary } = require("@bufbuild/protobuf");
 const { grpcFrame } = require("./grpc-frame.js");
+const { loadResult } = require("./load-output.js");
 const median = require("./median.js");
 const { preload } = require("./preload.js");
 const { apiKey, startService } = require("./service-process.js");
@@ -67,8 +68,9 @@ function run(port, seconds) {
     ? ["h2load", "-c8", "-m16", "-t1", `-D${seconds}`, "-d", join(work, "read.grpc"), "-H", "content-type: application/grpc", "-H", "te: trailers", "-H", `authorization: Bearer ${apiKey}`, url]
     : ["wrk", "-t1", "-c32", `-d${seconds}s`, "-s", join(work, load === "create" ? "create.lua" : "read.lua"), url];
   const out = execFileSync("taskset", ["-c", "1", ...argv], { encoding: "utf8", env: { ...process.env, BENCH_RUN: wrkRunName() } });
-  if (/Non-2xx|[1-9]\d* failed/.test(out)) throw new Error(`errors under load:\n${out}`);
-  return Number((/([\d.]+) req\/s/.exec(out) ?? /Requests\/sec:\s+([\d.]+)/.exec(out))[1]);
+  const { rps, errors } = loadResult(out);
+  if (errors > 0 || rps === 0) throw new Error(`errors under load:\n${out}`);
+  return rps;
 }
 
 main().catch((err) => {

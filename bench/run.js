@@ -13,6 +13,7 @@ const { join } = require("node:path");
 const { create, toBinary } = require("@bufbuild/protobuf");
 const median = require("./median.js");
 const { grpcFrame } = require("./grpc-frame.js");
+const { loadResult } = require("./load-output.js");
 const { apiKey, startService: startServiceProcess } = require("./service-process.js");
 const dist = join(__dirname, "..", "dist");
 const pb = require(join(dist, "gen/invites/v1/invites_pb.js"));
@@ -79,11 +80,7 @@ const binary = (schema, init) => Buffer.from(toBinary(schema, create(schema, ini
 /** h2load: gRPC or Connect over h2c, 8 connections × 16 streams. */
 function h2load(url, file, headers, extra = []) {
   const [command, args] = onCore(1, ["h2load", "-c8", "-m16", "-t1", `-D${seconds}`, "--warm-up-time=1", "-d", file, ...headers.flatMap((h) => ["-H", h]), ...extra, url]);
-  const out = execFileSync(command, args, { encoding: "utf8" });
-  const rps = Number(/finished in [\d.]+\w+, ([\d.]+) req\/s/.exec(out)?.[1] ?? 0);
-  const failed = Number(/(\d+) failed/.exec(out)?.[1] ?? 0);
-  const non2xx = Number(/status codes: \d+ 2xx, \d+ 3xx, (\d+) 4xx, (\d+) 5xx/.exec(out)?.slice(1).reduce((a, b) => a + Number(b), 0) ?? 0);
-  return { rps, errors: failed + non2xx };
+  return loadResult(execFileSync(command, args, { encoding: "utf8" }));
 }
 
 /**
@@ -110,13 +107,11 @@ function wrk(url, script) {
     execFileSync(...onCore(1, ["wrk", "-t1", "-c32", `-d${duration}s`, "--latency", "-s", file, url]), { encoding: "utf8", env: { ...process.env, BENCH_RUN: wrkRunName() } });
   run(1);
   const out = run(seconds);
-  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? 0);
-  const errors = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
   const latency = (p) => {
     const [, value, unit] = new RegExp(`${p}%\\s+([\\d.]+)(us|ms|s)`).exec(out) ?? [];
     return value === undefined ? undefined : Math.round(Number(value) * { us: 0.001, ms: 1, s: 1000 }[unit] * 100) / 100;
   };
-  return { rps, errors, p50: latency(50), p99: latency(99) };
+  return { ...loadResult(out), p50: latency(50), p99: latency(99) };
 }
 
 async function main() {

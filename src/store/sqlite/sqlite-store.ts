@@ -13,7 +13,7 @@ import {
   type Page,
 } from "../store.js";
 import { pageOf } from "../page.js";
-import { startCheckpointer, type Checkpointer, type WriteGate } from "./checkpointer.js";
+import { offloadCheckpoints } from "./checkpointer.js";
 import { createGroupCommit, type GroupCommit } from "./group-commit.js";
 import { cursorOf, fromRow, insertColumns, inviteColumns, toRow, type InviteValues } from "./invite-row.js";
 import { migrate } from "./migrations.js";
@@ -33,42 +33,6 @@ export interface SqliteStoreOptions {
   walRestartPages?: number;
   /** How often the checkpoint worker copies the WAL into the file (default 250 ms). */
   checkpointIntervalMs?: number;
-}
-
-/**
- * Checkpoints move to a worker thread; SQLite's own, on commit, come back at
- * 1,000 pages if it fails. A passive checkpoint copies the frames that exist
- * when it starts, and the WAL restarts from its beginning only once every
- * frame is copied, which never happens while writes keep coming (the file
- * grew past 800 MiB in 15 s of Creates). So past `restartPages` the worker
- * catches up, then has the group commit hold its writes for one last short
- * pass (see checkpointer.ts); the next commit restarts the WAL. SQLite's own
- * checkpoint stays as a backstop past `maxWalPages`, should the worker fall
- * behind: a commit copies what the worker left, blocking the event loop.
- */
-function offloadCheckpoints(
-  db: Database.Database,
-  writes: WriteGate,
-  options: { filename: string; busyTimeoutMs: number; intervalMs: number; maxWalPages: number; restartPages: number },
-): Checkpointer {
-  const { filename, busyTimeoutMs, intervalMs, maxWalPages, restartPages } = options;
-  db.pragma(`wal_autocheckpoint = ${maxWalPages}`);
-  // A WAL grown under a burst of writes is cut back to this size once it is reset.
-  db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
-  let fellBack = false;
-  return startCheckpointer({
-    filename,
-    busyTimeoutMs,
-    intervalMs,
-    restartPages,
-    writes,
-    onFailure: (reason) => {
-      if (fellBack || !db.open) return;
-      fellBack = true;
-      db.pragma("wal_autocheckpoint = 1000");
-      process.emitWarning(`SQLite checkpoints moved back to commits: ${reason}`, { code: "INVITES_CHECKPOINT_WORKER" });
-    },
-  });
 }
 
 interface AcceptanceRow {

@@ -145,6 +145,17 @@ describe("sqlite store file", () => {
     await expect(store.ping()).rejects.toBeInstanceOf(StoreUnavailableError);
   });
 
+  test("two connections to one file share invites and settle duplicates in the database", async () => {
+    const filename = join(temp.path, "invites.db");
+    const a = openSqliteStore({ filename });
+    const b = openSqliteStore({ filename });
+    const fromA = await a.createInvite(draft({ email: "shared@example.com" }));
+    const fromB = await b.createInvite(draft({ email: "shared@example.com" }));
+    expect(fromB).toEqual({ invite: fromA.invite, created: false });
+    await a.close();
+    await b.close();
+  });
+
   test("uses an index for code lookups and every list filter", async () => {
     const filename = join(temp.path, "invites.db");
     await openSqliteStore({ filename }).close();

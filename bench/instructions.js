@@ -9,18 +9,19 @@
 // server, all its threads together (V8's collector shares its work between
 // the main thread and helpers in proportions that vary): user space only,
 // so the kernel's share of a request, its system calls, is not counted.
-// Here the floors repeated to 0.1–2.5 %, the service's JSON Read to about
+// Here the floors repeated to 0.1–3 %, the service's JSON Read to about
 // 5 %, its gRPC Read and grpc-js's only to 16–45 % (over few thousand
 // calls, whether a major collection falls inside the window matters).
 // Needs valgrind (installed from Debian's packages if missing); takes minutes.
 "use strict";
-const { execFileSync, spawn, spawnSync } = require("node:child_process");
-const { mkdtempSync, readFileSync, readdirSync, rmSync } = require("node:fs");
+const { execFileSync, spawn } = require("node:child_process");
+const { mkdtempSync, readFileSync, readdirSync } = require("node:fs");
 const http = require("node:http");
 const http2 = require("node:http2");
 const { tmpdir } = require("node:os");
 const { join } = require("node:path");
 const { create, toBinary } = require("@bufbuild/protobuf");
+const { aptInstall, have, runMain } = require("./bench-tools.js");
 const { grpcFrame } = require("./grpc-frame.js");
 const { preload } = require("./preload.js");
 const { apiKey } = require("./service-process.js");
@@ -94,7 +95,7 @@ function grpcTarget(port, path, frame) {
   };
 }
 
-/** Instructions per request of a server's main thread: counters zeroed after a warm-up, dumped after the measured requests. */
+/** Instructions per request of a server, all threads: counters zeroed after a warm-up, dumped after the measured requests. */
 async function measure(server, target) {
   await server.ready;
   await send(target, requests);
@@ -112,10 +113,7 @@ async function measure(server, target) {
 }
 
 async function main() {
-  if (spawnSync("sh", ["-c", "command -v valgrind"]).status !== 0) {
-    console.log("installing valgrind from Debian's packages");
-    execFileSync("sh", ["-c", "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind"], { stdio: "inherit" });
-  }
+  if (!have("valgrind")) aptInstall("valgrind", ["valgrind"]);
   const file = join(work, "100k.db");
   const code = await preload(dist, file, 100_000);
   const pb = require(join(dist, "gen/invites/v1/invites_pb.js"));
@@ -125,7 +123,7 @@ async function main() {
   const reference = (kind, port, ...rest) => underCallgrind(kind, [process.execPath, join(__dirname, "reference-servers.js"), kind, String(port), ...rest], {});
   const readFrame = grpcFrame(Buffer.from(toBinary(pb.ReadRequestSchema, create(pb.ReadRequestSchema, { code }))));
   const path = (method) => `/invites.v1.InvitesService/${method}`;
-  // Each server with the client for it, made only for the chosen load (an HTTP/2 client connects at once).
+  // Each server with the client for it; only the chosen load's reference servers start.
   const pairs = {
     "read-json": () => [
       [service, http1Target(19180, path("Read"), () => JSON.stringify({ code }))],
@@ -147,12 +145,4 @@ async function main() {
   });
 }
 
-main()
-  .catch((err) => {
-    console.error(err);
-    process.exitCode = 1;
-  })
-  .finally(() => {
-    for (const child of children) child.kill("SIGKILL");
-    rmSync(work, { recursive: true, force: true });
-  });
+runMain(main, children, work);

@@ -7,11 +7,12 @@
 // peak, at a fixed rate (bench/latency-probe.c, built here), for its p50 and p99 latency.
 "use strict";
 const { execFileSync, spawn, spawnSync } = require("node:child_process");
-const { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync, readFileSync } = require("node:fs");
+const { mkdirSync, mkdtempSync, statSync, writeFileSync, readFileSync } = require("node:fs");
 const { tmpdir } = require("node:os");
 const { join } = require("node:path");
 const { create, toBinary } = require("@bufbuild/protobuf");
 const median = require("./median.js");
+const { aptInstall, have, runMain } = require("./bench-tools.js");
 const { grpcFrame } = require("./grpc-frame.js");
 const { loadResult } = require("./load-output.js");
 const { apiKey, startService: startServiceProcess } = require("./service-process.js");
@@ -26,18 +27,13 @@ const only = process.env.BENCH_ONLY ? new RegExp(process.env.BENCH_ONLY, "i") : 
 const work = mkdtempSync(join(tmpdir(), "invites-bench-"));
 const children = [];
 
-function have(command) {
-  return spawnSync("sh", ["-c", `command -v ${command}`]).status === 0;
-}
-
 const probeBinary = join(work, "latency-probe");
 
 /** h2load, wrk, and the latency probe built with the C compiler against libnghttp2. */
 function ensureLoadGenerators() {
   const nghttp2Headers = spawnSync("sh", ["-c", "echo '#include <nghttp2/nghttp2.h>' | cc -E - >/dev/null 2>&1"]).status === 0;
   if (!have("h2load") || !have("wrk") || !have("cc") || !nghttp2Headers) {
-    console.log("installing h2load (nghttp2-client), wrk, gcc and libnghttp2-dev from Debian's packages");
-    execFileSync("sh", ["-c", "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nghttp2-client wrk gcc libnghttp2-dev"], { stdio: "inherit" });
+    aptInstall("h2load (nghttp2-client), wrk, gcc and libnghttp2-dev", ["nghttp2-client", "wrk", "gcc", "libnghttp2-dev"]);
   }
   execFileSync("cc", ["-O2", "-o", probeBinary, join(__dirname, "latency-probe.c"), "-lnghttp2"], { stdio: "inherit" });
 }
@@ -261,12 +257,4 @@ async function main() {
   console.log(`\nwritten ${file}`);
 }
 
-main()
-  .catch((err) => {
-    console.error(err);
-    process.exitCode = 1;
-  })
-  .finally(() => {
-    for (const child of children) child.kill("SIGKILL");
-    rmSync(work, { recursive: true, force: true });
-  });
+runMain(main, children, work);

@@ -142,7 +142,10 @@ describe("sqlite store file", () => {
     await expect(Promise.all(creates)).resolves.toEqual(queued.map((invite) => ({ invite, created: true })));
     await closed;
     await expect(store.createInvite(draft())).rejects.toBeInstanceOf(StoreUnavailableError);
+    await expect(store.findInviteById(queued[0].namespace, queued[0].id)).rejects.toBeInstanceOf(StoreUnavailableError);
     await expect(store.ping()).rejects.toBeInstanceOf(StoreUnavailableError);
+    // Closing again is harmless.
+    await expect(store.close()).resolves.toBeUndefined();
   });
 
   test("two connections to one file share invites and settle duplicates in the database", async () => {

@@ -15,7 +15,7 @@ import {
 import { pageOf } from "../page.js";
 import { offloadCheckpoints } from "./checkpointer.js";
 import { createGroupCommit, type GroupCommit } from "./group-commit.js";
-import { cursorOf, fromRow, insertColumns, inviteColumns, toRow, type InviteValues } from "./invite-row.js";
+import { cursorOf, fromRow, insertColumns, inviteJson, invitesStatement as prepareInvites, toRow, type InviteValues } from "./invite-row.js";
 import { migrate } from "./migrations.js";
 import { guard, retryWhileBusy, storeError } from "./sqlite-errors.js";
 
@@ -85,8 +85,8 @@ export function openSqliteStore(options: SqliteStoreOptions): InviteStore {
       : offloadCheckpoints(db, commit, { filename: options.filename, busyTimeoutMs, intervalMs, maxWalPages, restartPages });
 
   const statement = <P extends unknown[] | Record<string, unknown>, R = unknown>(sql: string) => db.prepare<P, R>(sql);
-  // Statements that answer with invites name inviteColumns and run in raw mode: see InviteValues.
-  const invitesStatement = <P extends unknown[] | Record<string, unknown>>(sql: string) => db.prepare<P, InviteValues>(sql).raw(true);
+  // Statements that answer with invites select inviteJson: see InviteValues.
+  const invitesStatement = <P extends unknown[] | Record<string, unknown>>(sql: string) => prepareInvites<P>(db, sql);
   const expirePending = statement<Record<string, unknown>>(
     `UPDATE invites SET state = 'expired', update_time = @now
      WHERE namespace = @namespace AND group_id = @group_id AND email = @email AND state = 'pending' AND email <> ''
@@ -100,10 +100,10 @@ export function openSqliteStore(options: SqliteStoreOptions): InviteStore {
   );
   const selectPending = invitesStatement<[string, string, string]>(
     // The partial index's own terms, so SQLite can use it.
-    `SELECT ${inviteColumns} FROM invites WHERE namespace = ? AND group_id = ? AND email = ? AND state = 'pending' AND email <> ''`,
+    `SELECT ${inviteJson} FROM invites WHERE namespace = ? AND group_id = ? AND email = ? AND state = 'pending' AND email <> ''`,
   );
-  const selectById = invitesStatement<[string, string]>(`SELECT ${inviteColumns} FROM invites WHERE namespace = ? AND id = ?`);
-  const selectByCode = invitesStatement<[string, string]>(`SELECT ${inviteColumns} FROM invites WHERE namespace = ? AND code = ?`);
+  const selectById = invitesStatement<[string, string]>(`SELECT ${inviteJson} FROM invites WHERE namespace = ? AND id = ?`);
+  const selectByCode = invitesStatement<[string, string]>(`SELECT ${inviteJson} FROM invites WHERE namespace = ? AND code = ?`);
   const remove = statement<[string, string]>("DELETE FROM invites WHERE namespace = ? AND id = ?");
   const selectAcceptance = statement<[string, string], { seq: number }>(
     "SELECT seq FROM acceptances WHERE invite_id = ? AND user_id = ?",
@@ -112,7 +112,7 @@ export function openSqliteStore(options: SqliteStoreOptions): InviteStore {
     `UPDATE invites SET use_count = use_count + 1, accept_time = @now, update_time = @now,
        state = CASE WHEN max_uses > 0 AND use_count + 1 >= max_uses THEN 'accepted' ELSE state END
      WHERE id = @id AND ${usable} AND (email = '' OR email = @email)
-     RETURNING ${inviteColumns}`,
+     RETURNING ${inviteJson}`,
   );
   const insertAcceptance = statement<Record<string, unknown>>(
     "INSERT INTO acceptances (invite_id, user_id, email, accept_time) VALUES (@invite_id, @user_id, @email, @now)",
@@ -120,12 +120,12 @@ export function openSqliteStore(options: SqliteStoreOptions): InviteStore {
   const revoke = invitesStatement<Record<string, unknown>>(
     `UPDATE invites SET state = 'revoked', revoke_time = @now, update_time = @now
      WHERE namespace = @namespace AND id = @id AND state IN ('pending', 'expired')
-     RETURNING ${inviteColumns}`,
+     RETURNING ${inviteJson}`,
   );
   const renew = invitesStatement<Record<string, unknown>>(
     `UPDATE invites SET state = 'pending', expire_time = @expire_time, code = coalesce(@code, code), update_time = @now
      WHERE namespace = @namespace AND id = @id AND state IN ('pending', 'expired') AND (max_uses = 0 OR use_count < max_uses)
-     RETURNING ${inviteColumns}`,
+     RETURNING ${inviteJson}`,
   );
   const purge = statement<Record<string, unknown>>(
     `DELETE FROM invites WHERE (state = 'revoked' AND revoke_time < @cutoff)
@@ -135,8 +135,8 @@ export function openSqliteStore(options: SqliteStoreOptions): InviteStore {
   const ping = db.prepare("SELECT 1");
 
   // Prepared on first use: one statement per combination of filters.
-  const prepared = new Map<string, Database.Statement>();
-  const preparedOnce = <S extends Database.Statement>(sql: string, prepare: (sql: string) => S): S => {
+  const prepared = new Map<string, unknown>();
+  const preparedOnce = <S>(sql: string, prepare: (sql: string) => S): S => {
     let found = prepared.get(sql) as S | undefined;
     if (!found) prepared.set(sql, (found = prepare(sql)));
     return found;
@@ -256,7 +256,7 @@ export function openSqliteStore(options: SqliteStoreOptions): InviteStore {
     if (query.states?.length) where.push(`(${query.states.map((s) => stateConditions[s]).join(" OR ")})`);
     if (query.after) where.push("(create_time < @afterTime OR (create_time = @afterTime AND seq < @afterSeq))");
     const rows = preparedOnce(
-      `SELECT ${inviteColumns} FROM invites WHERE ${where.join(" AND ")} ORDER BY create_time DESC, seq DESC LIMIT @limit`,
+      `SELECT ${inviteJson} FROM invites WHERE ${where.join(" AND ")} ORDER BY create_time DESC, seq DESC LIMIT @limit`,
       invitesStatement<Record<string, unknown>>,
     ).all({
       namespace: query.namespace,

@@ -1,6 +1,7 @@
 import { toJson, toJsonString, type DescEnum, type DescField, type DescMessage, type JsonReadOptions, type JsonWriteStringOptions, type Message } from "@bufbuild/protobuf";
 import { TimestampSchema, type Timestamp } from "@bufbuild/protobuf/wkt";
 import { isSet, isWellKnownType, planMessage, presenceOf, type Presence, type Shape } from "./field-plan.js";
+import { jsonString } from "./json-string.js";
 
 /**
  * JSON encoding planned once per message type. protobuf-es builds a JSON
@@ -62,7 +63,7 @@ function writeMessage(plan: Plan, message: unknown): string {
 function writeValue(step: FieldStep, value: unknown): string {
   switch (step.kind) {
     case "string":
-      return JSON.stringify(value);
+      return jsonString(value as string);
     case "bool":
       return value ? "true" : "false";
     case "number":
@@ -86,7 +87,7 @@ function writeValue(step: FieldStep, value: unknown): string {
       for (const [key, item] of Object.entries(value as Record<string, string>)) {
         // protobuf-es builds a plain object, where assigning "__proto__" sets nothing.
         if (key === "__proto__") continue;
-        json += `${json === "" ? "" : ","}${JSON.stringify(key)}:${JSON.stringify(item)}`;
+        json += `${json === "" ? "" : ","}${jsonString(key)}:${jsonString(item)}`;
       }
       return `{${json}}`;
     }

@@ -12,3 +12,30 @@ test("lines are JSON with a named level, an ISO time and the message last", () =
   expect(lines).toHaveLength(1);
   expect(JSON.parse(lines[0])).toEqual({ level: "info", time: expect.stringMatching(/^\d{4}-\d\d-\d\dT/), n: 1, msg: "hello" });
 });
+
+test("fields are written as JSON.stringify writes them, whatever they hold", () => {
+  const lines: string[] = [];
+  const fields = {
+    plain: "invites.v1.InvitesService/Read",
+    escaped: 'quote " backslash \\ newline \n tab \t nul \u0000',
+    lone: "half \ud800 a pair",
+    pair: "emoji 😀 and é",
+    whole: 200,
+    fraction: 0.123,
+    infinite: Number.POSITIVE_INFINITY,
+    missing: undefined,
+    nothing: null,
+    flag: false,
+    nested: { list: [1, "two"] },
+    when: new Date(0),
+    'odd "name"': 1,
+  };
+  createLogger("info", { write: (line: string) => lines.push(line) }).info('done "now"', fields);
+  expect(lines[0]).toBe(`${JSON.stringify({ level: "info", time: JSON.parse(lines[0]).time, ...fields, msg: 'done "now"' })}\n`);
+});
+
+test("fields cannot replace the level, the time or the message", () => {
+  const lines: string[] = [];
+  createLogger("info", { write: (line: string) => lines.push(line) }).warn("real", { level: "debug", time: "then", msg: "fake" });
+  expect(JSON.parse(lines[0])).toEqual({ level: "warn", time: expect.stringMatching(/^\d{4}-\d\d-\d\dT/), msg: "real" });
+});

@@ -52,8 +52,10 @@ export function createHttpHandler({ router, corsOrigins, maxBodyBytes, logger, m
     const record: CallRecord = {};
     const handler = routes.get(path);
     const m3o = handler ? undefined : m3oMethodOf(path);
-    observer.observe(req, res, handler ? rpcProtocol(req) : m3o !== undefined ? "m3o" : "http", record);
-    if (handler && req.httpVersionMajor === 1 && lean?.http1(req, res, record)) return;
+    const requestId = observer.observe(req, res, handler ? rpcProtocol(req) : m3o !== undefined ? "m3o" : "http", record);
+    if (handler && req.httpVersionMajor === 1 && lean?.http1(req, res, record, requestId)) return;
+    // The lean path writes the id with its head; set ahead, a header sends Node's writeHead down its slow path.
+    res.setHeader("x-request-id", requestId);
     const contextValues = createContextValues().set(callRecordKey, record);
     if (handler) {
       handler(universalRequestFromNodeRequest(req, res, undefined, contextValues))

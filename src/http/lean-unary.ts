@@ -249,8 +249,8 @@ export function createLeanUnary(options: LeanUnaryOptions) {
       return (json, header, contextValues, cancel) => run(entry, "json", json, header, undefined, contextValues, cancel).then((answer) => answer.body as string);
     },
 
-    /** Serves a Connect unary call over HTTP/1.1 if it is one of the lean cases. */
-    http1(req: NodeRequest, res: NodeResponse, record: CallRecord): boolean {
+    /** Serves a Connect unary call over HTTP/1.1 if it is one of the lean cases, sending `requestId` as x-request-id. */
+    http1(req: NodeRequest, res: NodeResponse, record: CallRecord, requestId: string): boolean {
       const entry = req.method === "POST" ? methods.get(req.url ?? "") : undefined;
       const contentType = req.headers["content-type"];
       const wire = entry && wireOf(contentType, req.headers["content-encoding"]);
@@ -259,12 +259,16 @@ export function createLeanUnary(options: LeanUnaryOptions) {
       const cancel = abortWhenClientLeaves(res);
       serve(req, req.headers, entry, wire, record, cancel, {
         answer(answer) {
-          res.writeHead(200, { ...connectHeaders(answer), "content-type": contentType, "content-length": byteLength(answer.body) });
+          const head = connectHeaders(answer);
+          head["x-request-id"] = requestId;
+          head["content-type"] = contentType!;
+          head["content-length"] = String(byteLength(answer.body));
+          res.writeHead(200, head);
           res.end(answer.body);
         },
         error(error) {
           if (res.headersSent) return;
-          res.writeHead(codeToHttpStatus(error.code), { "content-type": "application/json" });
+          res.writeHead(codeToHttpStatus(error.code), { "x-request-id": requestId, "content-type": "application/json" });
           res.end(errorToJsonBytes(error, jsonOptions));
         },
       });

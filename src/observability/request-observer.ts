@@ -18,8 +18,11 @@ export interface Observation {
 
 export interface RequestObserver {
   begin(requestIdHeader: string | undefined, protocol: Protocol, path: string): Observation;
-  /** For Node's request/response pairs: begins, echoes the id, and ends when the response closes. */
-  observe(req: NodeRequest, res: NodeResponse, protocol: Protocol, record: CallRecord): void;
+  /**
+   * For Node's request/response pairs: begins, and ends when the response
+   * closes. Returns the request id, which the caller sends as x-request-id.
+   */
+  observe(req: NodeRequest, res: NodeResponse, protocol: Protocol, record: CallRecord): string;
 }
 
 const requestIdPattern = /^[\w.:-]{1,128}$/;
@@ -65,10 +68,10 @@ export function createRequestObserver(logger: Logger, metrics: Metrics): Request
     observe(req, res, protocol, record) {
       const sent = req.headers["x-request-id"];
       const observation = begin(typeof sent === "string" ? sent : undefined, protocol, req.url ?? "");
-      res.setHeader("x-request-id", observation.requestId);
       // An HTTP/2 response can finish writing and still be reset by the client (connect-node answers a cancel).
       const reset = () => "stream" in res && res.stream.rstCode !== 0;
       res.once("close", () => observation.end(res.statusCode, res.writableFinished && !reset(), record));
+      return observation.requestId;
     },
   };
 }

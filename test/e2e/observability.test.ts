@@ -106,6 +106,17 @@ test("one JSON line per request, with method, protocol, code, duration, namespac
   expect(typeof requests[0].time).toBe("string");
 });
 
+test("every answer over HTTP/1.1 carries its request id once, whichever part of the server writes it", async () => {
+  const created = await postJson(`${server.url}/invites.v1.InvitesService/Create`, { group_id: "ids", email: "ids@example.com" }, { ...auth, "x-request-id": "lean-ok" });
+  const refused = await postJson(`${server.url}/invites.v1.InvitesService/Read`, {}, { ...auth, "x-request-id": "lean-refused" });
+  // A content type the lean path leaves to connect-node.
+  const viaConnect = await postJson(`${server.url}/invites.v1.InvitesService/List`, {}, { ...auth, "content-type": "application/json;charset=utf-8", "x-request-id": "connect-node" });
+  const m3o = await postJson(`${server.url}/v1/invites/List`, {}, { ...auth, "x-request-id": "m3o" });
+  const health = await fetch(`${server.url}/healthz`, { headers: { "x-request-id": "health" } });
+  expect([created.status, refused.status, viaConnect.status, m3o.status, health.status]).toEqual([200, 400, 200, 200, 200]);
+  expect([created, refused, viaConnect, m3o, health].map((res) => res.headers.get("x-request-id"))).toEqual(["lean-ok", "lean-refused", "connect-node", "m3o", "health"]);
+});
+
 test("requests refused before any handler are logged too", async () => {
   lines.length = 0;
   await postJson(`${server.url}/invites.v1.InvitesService/Create`, "{not json", auth);

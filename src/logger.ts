@@ -1,4 +1,4 @@
-import { jsonString } from "./codec/json-string.js";
+import { jsonString, needsEscape } from "./codec/json-string.js";
 
 export type LogFields = Record<string, unknown>;
 
@@ -22,9 +22,10 @@ const rank: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3, s
 /**
  * JSON lines: level, ISO time, the fields, then the message. Written by hand
  * because a request line is written on every call: string and number fields
- * go straight into the line, which costs about a third of JSON.stringify of
- * the whole line (2.3 against 0.8 µs for a request line here). Fields that
- * are undefined are left out, as JSON.stringify leaves them.
+ * go straight into the line, each after its `,"name":` made once, which
+ * costs about a third of JSON.stringify of the whole line (2.3 against 0.8 µs
+ * for a request line here). Fields that are undefined are left out, as
+ * JSON.stringify leaves them.
  */
 export function createLogger(level: LogLevel = "info", destination: LogDestination = stderrDestination()): Logger {
   const at = (label: Exclude<LogLevel, "silent">) =>
@@ -34,12 +35,27 @@ export function createLogger(level: LogLevel = "info", destination: LogDestinati
           let line = `{"level":"${label}","time":"${isoNow()}"`;
           for (const name of Object.keys(fields)) {
             const value = fields[name];
-            const json = typeof value === "string" ? jsonString(value) : typeof value === "number" && Number.isFinite(value) ? String(value) : JSON.stringify(value);
-            if (json !== undefined && name !== "level" && name !== "time" && name !== "msg") line += `,${jsonString(name)}:${json}`;
+            if (name === "level" || name === "time" || name === "msg") continue;
+            if (typeof value === "string") line += needsEscape(value) ? keyOf(name) + JSON.stringify(value) : `${keyOf(name)}"${value}"`;
+            else if (typeof value === "number" && Number.isFinite(value)) line += keyOf(name) + String(value);
+            else if (value !== undefined) {
+              const json = JSON.stringify(value) as string | undefined;
+              if (json !== undefined) line += keyOf(name) + json;
+            }
           }
           destination.write(`${line},"msg":${jsonString(message)}}\n`);
         };
   return { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error") };
+}
+
+// Field names come from the code, never from input, so they are few.
+const keys = new Map<string, string>();
+
+/** A field's `,"name":`, made once per name. */
+function keyOf(name: string): string {
+  let key = keys.get(name);
+  if (key === undefined) keys.set(name, (key = `,${jsonString(name)}:`));
+  return key;
 }
 
 let lastMs = Number.NaN;

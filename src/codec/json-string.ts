@@ -1,13 +1,18 @@
 /**
- * A string as JSON, the same text JSON.stringify gives. Most strings here
- * (ids, codes, emails, names) need no escape, and for them a scan is cheaper
- * than the builtin, which costs a call into V8's runtime each time.
+ * Whether JSON needs more than quotes around `value`: controls, quote and
+ * backslash are escaped, and so are surrogates if lone. Most strings here
+ * (ids, codes, emails, names) need nothing, and for them this scan is
+ * cheaper than JSON.stringify, which costs a call into V8's runtime.
  */
-export function jsonString(value: string): string {
+export function needsEscape(value: string): boolean {
   for (let i = 0; i < value.length; i++) {
     const c = value.charCodeAt(i);
-    // Controls, quote and backslash are escaped; surrogates, if lone, too.
-    if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) return JSON.stringify(value);
+    if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) return true;
   }
-  return `"${value}"`;
+  return false;
+}
+
+/** A string as JSON, the same text JSON.stringify gives. */
+export function jsonString(value: string): string {
+  return needsEscape(value) ? JSON.stringify(value) : `"${value}"`;
 }

@@ -1,17 +1,18 @@
 // CPU instructions per request, counted by valgrind's callgrind, for a
 // machine whose requests per second drift by up to 2× within minutes.
 // Usage, after `npm run build`:
-//   node bench/instructions.js [read-json|read-grpc|create] [requests=2000]
+//   node bench/instructions.js [read-json|read-grpc|create] [requests=4000] [concurrency=32]
 // Runs the service on a 100,000-invite file under callgrind, with, for the
 // Reads, the raw node:http or node:http2 floor beside it (and for gRPC the
-// plain grpc-js + SQLite server), sends the requests one at a time after as
-// many unmeasured ones, and prints the instructions per request of each
-// server, all its threads together (V8's collector shares its work between
-// the main thread and helpers in proportions that vary): user space only,
-// so the kernel's share of a request, its system calls, is not counted.
-// Here the floors repeated to 0.1–3 %, the service's JSON Read to about
-// 5 %, its gRPC Read and grpc-js's only to 16–45 % (over few thousand
-// calls, whether a major collection falls inside the window matters).
+// plain grpc-js + SQLite server), sends the requests, `concurrency` at a
+// time (32, as wrk does), after as many unmeasured ones, and prints the
+// instructions per request of each server: its main thread, and all its
+// threads together (V8's collector shares its work between the main thread
+// and helpers in proportions that vary). User space only, so the kernel's
+// share of a request, its system calls, is not counted. With 32 at a time
+// the main thread's count repeated to 1 % here; one at a time it varied by
+// about 5 %, and all threads by up to 45 % (timers and idle-time collection
+// then do a share of work that depends on how long the run takes).
 // Needs valgrind (installed from Debian's packages if missing); takes minutes.
 "use strict";
 const { execFileSync, spawn } = require("node:child_process");
@@ -26,12 +27,13 @@ const { grpcFrame } = require("./grpc-frame.js");
 const { preload } = require("./preload.js");
 const { apiKey } = require("./service-process.js");
 
-const [load = "read-json", requestsArg = "2000"] = process.argv.slice(2);
+const [load = "read-json", requestsArg = "4000", concurrencyArg = "32"] = process.argv.slice(2);
 if (!["read-json", "read-grpc", "create"].includes(load)) {
-  console.error("usage: node bench/instructions.js [read-json|read-grpc|create] [requests]");
+  console.error("usage: node bench/instructions.js [read-json|read-grpc|create] [requests] [concurrency]");
   process.exit(2);
 }
 const requests = Number(requestsArg);
+const concurrency = Number(concurrencyArg);
 const dist = join(__dirname, "..", "dist");
 const work = mkdtempSync(join(tmpdir(), "invites-instructions-"));
 // vgdb, through which callgrind_control reaches a run, names its pipes after USER and HOST: both sides must agree.
@@ -58,13 +60,17 @@ function underCallgrind(name, args, env) {
 
 const control = (pid, action) => execFileSync("callgrind_control", [action, String(pid)], { env: { ...process.env, ...vgdbEnv }, stdio: "ignore" });
 
-/** Sends `count` requests one at a time; rejects on any answer but success. */
+/** Sends `count` requests, `concurrency` at a time; rejects on any answer but success. */
 async function send(target, count) {
-  for (let i = 0; i < count; i++) await target.call(i);
+  let next = 0;
+  const worker = async () => {
+    while (next < count) await target.call(next++);
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
 }
 
 function http1Target(port, path, body) {
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
   const headers = { "content-type": "application/json", authorization: `Bearer ${apiKey}` };
   return {
     call: (i) =>
@@ -95,7 +101,7 @@ function grpcTarget(port, path, frame) {
   };
 }
 
-/** Instructions per request of a server, all threads: counters zeroed after a warm-up, dumped after the measured requests. */
+/** Instructions per request of a server, main thread and all threads: counters zeroed after a warm-up, dumped after the measured requests. */
 async function measure(server, target) {
   await server.ready;
   await send(target, requests);
@@ -107,9 +113,10 @@ async function measure(server, target) {
   await new Promise((resolve) => server.child.once("exit", resolve));
   // One file per thread: GC helpers share a collection's work with the main thread in proportions that vary.
   const prefix = `${server.name}.${server.child.pid}.1-`;
+  const count = (name) => Number(/^summary: (\d+)/m.exec(readFileSync(join(work, name), "utf8"))[1]);
   const dumps = readdirSync(work).filter((name) => name.startsWith(prefix));
-  const total = dumps.reduce((sum, name) => sum + Number(/^summary: (\d+)/m.exec(readFileSync(join(work, name), "utf8"))[1]), 0);
-  return total / requests;
+  const all = dumps.reduce((sum, name) => sum + count(name), 0);
+  return { main: count(`${prefix}01`) / requests, all: all / requests };
 }
 
 async function main() {
@@ -138,10 +145,11 @@ async function main() {
   }[load];
   const chosen = pairs();
   const counts = await Promise.all(chosen.map(([server, target]) => measure(server, target)));
-  console.log(`${load}, ${requests} requests one at a time, instructions per request (all threads):`);
+  console.log(`${load}, ${requests} requests ${concurrency} at a time, instructions per request (main thread / all threads):`);
   chosen.forEach(([server], i) => {
-    const ratio = i === 0 ? "" : `  (${server.name}/service ${(counts[i] / counts[0]).toFixed(2)})`;
-    console.log(`  ${server.name.padEnd(9)} ${Math.round(counts[i])}${ratio}`);
+    const { main, all } = counts[i];
+    const ratio = i === 0 ? "" : `  (${server.name}/service ${(main / counts[0].main).toFixed(2)} / ${(all / counts[0].all).toFixed(2)})`;
+    console.log(`  ${server.name.padEnd(9)} ${Math.round(main)} / ${Math.round(all)}${ratio}`);
   });
 }
 

@@ -108,14 +108,17 @@ function writeTimestamp(value: Timestamp): string {
     return JSON.stringify(toJson(TimestampSchema, value));
   }
   let fraction = "Z";
-  if (value.nanos > 0) {
+  if (value.nanos % 1_000_000 === 0) {
+    if (value.nanos > 0) fraction = millisecondFractions[value.nanos / 1_000_000];
+  } else {
     const nanos = String(value.nanos + 1_000_000_000).slice(1);
-    if (nanos.endsWith("000000")) fraction = `.${nanos.slice(0, 3)}Z`;
-    else if (nanos.endsWith("000")) fraction = `.${nanos.slice(0, 6)}Z`;
-    else fraction = `.${nanos}Z`;
+    fraction = nanos.endsWith("000") ? `.${nanos.slice(0, 6)}Z` : `.${nanos}Z`;
   }
   return `"${dateTime(Number(value.seconds))}${fraction}"`;
 }
+
+// ".001Z" to ".999Z": the stored times are whole milliseconds, so most fractions are one of these.
+const millisecondFractions = Array.from({ length: 1000 }, (_, n) => `.${String(n).padStart(3, "0")}Z`);
 
 // "00" to "99": a look-up instead of a number formatted and padded, six times a timestamp.
 const twoDigits = Array.from({ length: 100 }, (_, n) => String(n).padStart(2, "0"));

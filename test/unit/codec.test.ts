@@ -11,7 +11,7 @@ const seconds = [0n, 1n, 1_700_000_000n, 253402300799n, -62135596800n, -1n];
 // Half from the edges above, half anywhere in the range JSON can write (years 1 to 9999).
 const timestampSeconds = (r: SeededRandom) =>
   r.next() < 0.5 ? r.pick(seconds) : BigInt(Math.floor(-62135596800 + r.next() * (253402300799 + 62135596800)));
-const nanos = [0, 1, 1_000, 1_000_000, 123_456_789, 999_999_999, 500_000_000];
+const nanos = [0, 1, 1_000, 1_000_000, 7_000_000, 120_000_000, 999_000_000, 123_456_789, 999_999_999, 500_000_000];
 const mapKeys = ["a", "10", "2", "role", "日本", ""];
 
 function fill(schema: DescMessage, r: SeededRandom): Message {

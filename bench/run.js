@@ -5,6 +5,9 @@
 // BENCH_ONLY a pattern of case names to run alone (skipping the 1M phase).
 // After the peak rounds, each of the service's cases runs again at half of its
 // peak, at a fixed rate (bench/latency-probe.c, built here), for its p50 and p99 latency.
+// Every run also gives the server's CPU per request (all threads, user and
+// system, from /proc): one request at a time costs more than a busy server's
+// requests, which share its reads, writes and turns of the event loop.
 "use strict";
 const { execFileSync, spawn, spawnSync } = require("node:child_process");
 const { mkdirSync, mkdtempSync, statSync, writeFileSync, readFileSync } = require("node:fs");
@@ -42,10 +45,31 @@ function ensureLoadGenerators() {
 const pinning = require("node:os").cpus().length >= 2 && have("taskset");
 const onCore = (core, argv) => (pinning ? ["taskset", ["-c", String(core), ...argv]] : [argv[0], argv.slice(1)]);
 
-function startProcess(argv, env = {}) {
+// Each server's process by port, for the CPU it spends at a fixed rate (taskset execs the server, keeping the pid).
+const processByPort = new Map();
+const clockTicks = Number(execFileSync("getconf", ["CLK_TCK"], { encoding: "utf8" }));
+/** CPU seconds a process has used so far, all its threads, user and system. */
+function cpuSeconds(pid) {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / clockTicks;
+}
+
+/**
+ * Runs `load` against the server at `url`, adding to its result the server's
+ * CPU per request in µs: all the CPU it used over `requests(result)` requests.
+ */
+function withCpu(url, requests, load) {
+  const server = processByPort.get(Number(new URL(url).port)).pid;
+  const before = cpuSeconds(server);
+  const result = load();
+  return { ...result, cpuUs: Math.round(((cpuSeconds(server) - before) * 1e6) / requests(result)) };
+}
+
+function startProcess(argv, port) {
   const [command, args] = onCore(0, argv);
-  const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "ignore"] });
+  const child = spawn(command, args, { stdio: ["ignore", "pipe", "ignore"] });
   children.push(child);
+  processByPort.set(port, child);
   return new Promise((resolve, reject) => {
     let out = "";
     child.stdout.on("data", (c) => {
@@ -62,6 +86,7 @@ const startArgs = require("../package.json").scripts.start.split(" ").slice(1).m
 async function startService(dbFile, port) {
   const { child, ready } = startServiceProcess(...onCore(0, [process.execPath, ...startArgs]), dbFile, port);
   children.push(child);
+  processByPort.set(port, child);
   await ready;
   return child;
 }
@@ -73,10 +98,13 @@ const bodyFile = (name, bytes) => {
 };
 const binary = (schema, init) => Buffer.from(toBinary(schema, create(schema, init)));
 
+// A peak run's requests, its unmeasured first second counted at the measured rate.
+const atPeak = (result) => result.rps * (seconds + 1);
+
 /** h2load: gRPC or Connect over h2c, 8 connections × 16 streams. */
 function h2load(url, file, headers, extra = []) {
   const [command, args] = onCore(1, ["h2load", "-c8", "-m16", "-t1", `-D${seconds}`, "--warm-up-time=1", "-d", file, ...headers.flatMap((h) => ["-H", h]), ...extra, url]);
-  return loadResult(execFileSync(command, args, { encoding: "utf8" }));
+  return withCpu(url, atPeak, () => loadResult(execFileSync(command, args, { encoding: "utf8" })));
 }
 
 /**
@@ -90,7 +118,8 @@ function probe(url, { http2 = false, headers, body, uniqueBody, rate }) {
   const bodyArgs = uniqueBody === undefined ? [body] : [bodyFile(`unique-${Math.random().toString(36).slice(2)}.json`, uniqueBody), "-u"];
   const argv = [probeBinary, http2 ? "h2" : "h1", hostname, port, pathname, String(Math.round(rate)), String(seconds), ...bodyArgs];
   const [command, args] = onCore(1, [...argv, ...Object.entries(headers).flatMap(([name, value]) => ["-H", `${name}: ${value}`])]);
-  return JSON.parse(execFileSync(command, args, { encoding: "utf8" }));
+  // The probe offers rate × (seconds + 1) requests, its warm-up second included.
+  return withCpu(url, () => Math.round(rate) * (seconds + 1), () => JSON.parse(execFileSync(command, args, { encoding: "utf8" })));
 }
 
 /** wrk: HTTP/1.1, 32 connections, a Lua script building each request; a 1 s run first, not counted, as h2load's warm-up. */
@@ -101,13 +130,17 @@ function wrk(url, script) {
   // measure idempotent replays of Create and repeated Accepts, which write nothing.
   const run = (duration) =>
     execFileSync(...onCore(1, ["wrk", "-t1", "-c32", `-d${duration}s`, "--latency", "-s", file, url]), { encoding: "utf8", env: { ...process.env, BENCH_RUN: wrkRunName() } });
-  run(1);
-  const out = run(seconds);
+  let out;
+  const result = withCpu(url, atPeak, () => {
+    run(1);
+    out = run(seconds);
+    return loadResult(out);
+  });
   const latency = (p) => {
     const [, value, unit] = new RegExp(`${p}%\\s+([\\d.]+)(us|ms|s)`).exec(out) ?? [];
     return value === undefined ? undefined : Math.round(Number(value) * { us: 0.001, ms: 1, s: 1000 }[unit] * 100) / 100;
   };
-  return { ...loadResult(out), p50: latency(50), p99: latency(99) };
+  return { ...result, p50: latency(50), p99: latency(99) };
 }
 
 async function main() {
@@ -120,7 +153,7 @@ async function main() {
 
   const ports = { service: 19080, connectH2: 19081, connectH1: 19082, grpcJs: 19083, rawHttp: 19084, rawHttp2: 19085 };
   const service100k = await startService(db100k, ports.service);
-  const ref = (kind, port, ...rest) => startProcess([process.execPath, join(__dirname, "reference-servers.js"), kind, String(port), ...rest]);
+  const ref = (kind, port, ...rest) => startProcess([process.execPath, join(__dirname, "reference-servers.js"), kind, String(port), ...rest], port);
   await Promise.all([
     ref("connect-h2", ports.connectH2), ref("connect-h1", ports.connectH1), ref("grpc-js", ports.grpcJs, db100k),
     ref("raw-http", ports.rawHttp), ref("raw-http2", ports.rawHttp2),
@@ -176,30 +209,34 @@ async function main() {
     for (const c of cases) {
       const r = c.run();
       results[c.name].push(r);
-      console.log(`round ${round}  ${c.name.padEnd(52)} ${r.rps.toFixed(0).padStart(7)} req/s${r.errors ? `  (${r.errors} errors)` : ""}${r.p99 ? `  p99 ${r.p99}` : ""}`);
+      console.log(`round ${round}  ${c.name.padEnd(52)} ${r.rps.toFixed(0).padStart(7)} req/s  CPU ${r.cpuUs} µs/req${r.errors ? `  (${r.errors} errors)` : ""}${r.p99 ? `  p99 ${r.p99}` : ""}`);
     }
   }
   const medianOf = (name) => median(results[name].map((r) => r.rps));
 
   const figures = Object.fromEntries(cases.map((c) => [c.name, Math.round(medianOf(c.name))]));
+  const cpuAtPeak = Object.fromEntries(cases.map((c) => [c.name, Math.round(median(results[c.name].map((r) => r.cpuUs)))]));
   // Each service case at half its own peak; each floor and grpc-js at the rate of the service case it
   // stands beside, which shows what the machine, Node and the probe add by themselves.
   const latency = {};
   for (const c of cases.filter((c) => c.paced && (!c.pacedLike || figures[c.pacedLike]))) {
     const r = c.paced(figures[c.pacedLike ?? c.name] / 2);
-    latency[c.name] = { rate: Math.round(r.rps), p50: r.p50, p99: r.p99, errors: r.errors };
-    console.log(`fixed rate  ${c.name.padEnd(46)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms${r.errors ? `  (${r.errors} errors)` : ""}`);
+    latency[c.name] = { rate: Math.round(r.rps), p50: r.p50, p99: r.p99, errors: r.errors, cpuUs: r.cpuUs };
+    console.log(`fixed rate  ${c.name.padEnd(46)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms  CPU ${r.cpuUs} µs/req${r.errors ? `  (${r.errors} errors)` : ""}`);
   }
   // The 100k service stays up: the scale phase measures it again beside the 1M one.
   for (const child of children.splice(0)) if (child !== service100k) child.kill("SIGKILL");
   children.push(service100k);
+  const printFigures = () => {
+    console.log(`\n| case | req/s (median of ${rounds}) | CPU µs/request |\n|---|---|---|`);
+    for (const [name, value] of Object.entries(figures)) console.log(`| ${name} | ${value} | ${cpuAtPeak[name]} |`);
+  };
   const printLatency = () => {
-    console.log("\n| at a fixed rate: half of the case's peak (floors and grpc-js: the service's rate) | req/s | p50 ms | p99 ms |\n|---|---|---|---|");
-    for (const [name, l] of Object.entries(latency)) console.log(`| ${name} | ${l.rate} | ${l.p50} | ${l.p99} |`);
+    console.log("\n| at a fixed rate: half of the case's peak (floors and grpc-js: the service's rate) | req/s | p50 ms | p99 ms | CPU µs/request (at peak) |\n|---|---|---|---|---|");
+    for (const [name, l] of Object.entries(latency)) console.log(`| ${name} | ${l.rate} | ${l.p50} | ${l.p99} | ${l.cpuUs} (${cpuAtPeak[name]}) |`);
   };
   if (only) {
-    console.log(`\n| case | req/s (median of ${rounds}) |\n|---|---|`);
-    for (const [name, value] of Object.entries(figures)) console.log(`| ${name} | ${value} |`);
+    printFigures();
     printLatency();
     return;
   }
@@ -239,9 +276,8 @@ async function main() {
     // A case whose answers failed misses the target however fast they failed.
     ["p99 under 5 ms at half of each case's peak (the worst case, ms)", Math.max(...Object.entries(latency).filter(([name]) => name.endsWith("· invites")).map(([, l]) => (l.errors ? Infinity : l.p99))), 5, "<"],
   ];
-  console.log(`\n| case | req/s (median of ${rounds}) |\n|---|---|`);
-  for (const [name, value] of Object.entries(figures)) console.log(`| ${name} | ${value} |`);
-  for (const [name, runs] of Object.entries(scale)) console.log(`| ${name} | ${Math.round(med(runs))} |`);
+  printFigures();
+  for (const [name, runs] of Object.entries(scale)) console.log(`| ${name} | ${Math.round(med(runs))} | ${Math.round(median(runs.map((r) => r.cpuUs)))} |`);
   printLatency();
   console.log(`\nAt 1,000,000 invites: database ${(dbBytes / 2 ** 20).toFixed(0)} MiB, server RSS ${(rssKb / 1024).toFixed(0)} MiB`);
   console.log("\n| target | measured | met |\n|---|---|---|");
@@ -253,7 +289,7 @@ async function main() {
   const resultsDir = join(__dirname, "results");
   mkdirSync(resultsDir, { recursive: true });
   const file = join(resultsDir, `bench-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
-  writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), seconds, rounds, pinning, results, latency, scale, figures, dbBytes, rssKb, targets }, null, 2));
+  writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), seconds, rounds, pinning, results, latency, scale, figures, cpuAtPeak, dbBytes, rssKb, targets }, null, 2));
   console.log(`\nwritten ${file}`);
 }
 

@@ -33,10 +33,10 @@ export function createHttpHandler({ router, corsOrigins, maxBodyBytes, logger, m
   const handleCors = createCorsHandler(corsOrigins);
   const handleM3o = createM3oHandler(router.handlers, maxBodyBytes, lean);
 
-  const fail = (res: NodeResponse, err: unknown) => {
+  const fail = (res: NodeResponse, requestId: string, err: unknown) => {
     if (ConnectError.from(err).code === Code.Aborted) return;
     logger.error("request failed", { error: safeErrorMessage(err) });
-    if (!res.headersSent) res.writeHead(500);
+    if (!res.headersSent) res.writeHead(500, { "x-request-id": requestId });
     res.end();
   };
 
@@ -54,22 +54,22 @@ export function createHttpHandler({ router, corsOrigins, maxBodyBytes, logger, m
     const m3o = handler ? undefined : m3oMethodOf(path);
     const requestId = observer.observe(req, res, handler ? rpcProtocol(req) : m3o !== undefined ? "m3o" : "http", record);
     if (handler && req.httpVersionMajor === 1 && lean?.http1(req, res, record, requestId)) return;
-    // The lean path writes the id with its head; set ahead, a header sends Node's writeHead down its slow path.
-    res.setHeader("x-request-id", requestId);
     const contextValues = createContextValues().set(callRecordKey, record);
+    // The lean path and M3O's write the id with their head; set ahead, a header sends Node's writeHead down its slow path.
+    if (m3o !== undefined) {
+      handleM3o(req, res, m3o, contextValues, requestId).catch((err) => fail(res, requestId, err));
+      return;
+    }
+    res.setHeader("x-request-id", requestId);
     if (handler) {
       handler(universalRequestFromNodeRequest(req, res, undefined, contextValues))
         .then((uRes) => universalResponseToNodeResponse(withSpecGrpcMessage(uRes), res))
-        .catch((err) => fail(res, err));
-      return;
-    }
-    if (m3o !== undefined) {
-      handleM3o(req, res, m3o, contextValues).catch((err) => fail(res, err));
+        .catch((err) => fail(res, requestId, err));
       return;
     }
     const endpoint = req.method === "GET" ? operatorEndpoints[path] : undefined;
     if (endpoint) {
-      endpoint(res).catch((err) => fail(res, err));
+      endpoint(res).catch((err) => fail(res, requestId, err));
       return;
     }
     text(res, 404, "not found\n");

@@ -117,6 +117,19 @@ test("every answer over HTTP/1.1 carries its request id once, whichever part of 
   expect([created, refused, viaConnect, m3o, health].map((res) => res.headers.get("x-request-id"))).toEqual(["lean-ok", "lean-refused", "connect-node", "m3o", "health"]);
 });
 
+test("every kind of M3O answer carries its request id once", async () => {
+  const id = (name: string) => ({ ...auth, "x-request-id": name });
+  const refused = await postJson(`${server.url}/v1/invites/Create`, { group_id: "ids" }, id("m3o-refused"));
+  const notJson = await postJson(`${server.url}/v1/invites/Create`, "{not json", id("m3o-not-json"));
+  const tooLarge = await postJson(`${server.url}/v1/invites/Create`, { pad: "x".repeat(70 * 1024) }, id("m3o-too-large"));
+  const unknown = await postJson(`${server.url}/v1/invites/Frobnicate`, {}, id("m3o-unknown"));
+  const get = await fetch(`${server.url}/v1/invites/List`, { headers: id("m3o-get") });
+  expect([refused, notJson, tooLarge, unknown, get].map((res) => res.status)).toEqual([400, 400, 413, 404, 405]);
+  expect([refused, notJson, tooLarge, unknown, get].map((res) => res.headers.get("x-request-id"))).toEqual(["m3o-refused", "m3o-not-json", "m3o-too-large", "m3o-unknown", "m3o-get"]);
+  expect(get.headers.get("allow")).toBe("POST");
+  expect(refused.headers.get("content-type")).toBe("application/json");
+});
+
 test("requests refused before any handler are logged too", async () => {
   lines.length = 0;
   await postJson(`${server.url}/invites.v1.InvitesService/Create`, "{not json", auth);

@@ -6,7 +6,7 @@ import { DeleteResponseSchema } from "../../gen/invites/v1/invites_pb.js";
 import { StoreUnavailableError, type InviteStore } from "../../src/store/store.js";
 import { openSqliteStore } from "../../src/store/sqlite/sqlite-store.js";
 import { createInMemoryService, type InMemoryService } from "../support/in-memory.js";
-import { draft } from "../store/store-contract.js";
+import { draft } from "../store/invite-drafts.js";
 
 /** The rejection of a call, with its code, message and ErrorInfo reason. */
 async function failure(call: Promise<unknown>) {

@@ -4,7 +4,7 @@ import { createGroupCommit } from "../../src/store/sqlite/group-commit.js";
 import { openSqliteStore } from "../../src/store/sqlite/sqlite-store.js";
 import { DuplicateCodeError, StoreUnavailableError } from "../../src/store/store.js";
 import { makeTempDir } from "../support/temp-dir.js";
-import { draft } from "./store-contract.js";
+import { draft } from "./invite-drafts.js";
 
 describe("sqlite group commit", () => {
   let temp: ReturnType<typeof makeTempDir>;

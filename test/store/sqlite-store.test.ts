@@ -6,7 +6,8 @@ import { sqliteMigrations } from "../../src/store/sqlite/migrations.js";
 import { StoreUnavailableError } from "../../src/store/store.js";
 import { makeTempDir } from "../support/temp-dir.js";
 import { walCheckpointSequence } from "../support/wal.js";
-import { describeStoreContract, draft } from "./store-contract.js";
+import { draft } from "./invite-drafts.js";
+import { describeStoreContract } from "./store-contract.js";
 
 let dir: ReturnType<typeof makeTempDir>;
 

@@ -1,3 +1,4 @@
+// Invites for the store tests, drafted with increasing create times, and the calls the store contract makes most.
 import { randomUUID } from "node:crypto";
 import { generateInviteCode } from "../../src/invites/invite-code.js";
 import type { InviteRecord, InviteStore, ListQuery } from "../../src/store/store.js";

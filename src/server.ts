@@ -57,7 +57,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     ? createLeanUnary({ service: InvitesService, ...invites, jsonOptions, maxBodyBytes: config.maxBodyBytes, observe: observer })
     : undefined;
   const handler = createHttpHandler({ router, corsOrigins: config.corsOrigins, maxBodyBytes: config.maxBodyBytes, logger, metrics, isServing, observer, lean });
-  const server = createOnePortServer(handler, config.tls, lean?.http2Stream);
+  const server = createOnePortServer(handler, { tls: config.tls, streamHandler: lean?.http2Stream, http2MaxStreams: config.http2MaxStreams });
   let address;
   try {
     address = await server.listen(config.port, config.host);

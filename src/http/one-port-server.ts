@@ -21,11 +21,24 @@ const http2Preface = Buffer.from("PRI * HTTP/2.0");
 /** Serves an HTTP/2 stream directly, or returns false to leave it to the request handler. */
 export type StreamHandler = (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => boolean;
 
+export interface OnePortOptions {
+  tls?: TlsFiles;
+  /** Takes the HTTP/2 streams it serves before Node's request/response pair is made. */
+  streamHandler?: StreamHandler;
+  /**
+   * Calls one HTTP/2 connection may have in flight; its client queues the
+   * rest. Node's default is unlimited, and a connection that fell behind
+   * then held thousands of calls at once and took seconds to recover.
+   */
+  http2MaxStreams: number;
+}
+
 /**
  * HTTP/1.1 and HTTP/2 on one port. With TLS, ALPN chooses; in cleartext the
  * first bytes do, because Node ignores allowHTTP1 without TLS.
  */
-export function createOnePortServer(handler: NodeHandler, tls?: TlsFiles, streamHandler?: StreamHandler): OnePortServer {
+export function createOnePortServer(handler: NodeHandler, { tls, streamHandler, http2MaxStreams }: OnePortOptions): OnePortServer {
+  const settings = { maxConcurrentStreams: http2MaxStreams };
   const sockets = new Set<net.Socket>();
   const sessions = new Set<http2.ServerHttp2Session>();
   const track = (socket: net.Socket) => {
@@ -67,14 +80,14 @@ export function createOnePortServer(handler: NodeHandler, tls?: TlsFiles, stream
 
   let front: net.Server;
   if (tls) {
-    const secure = http2.createSecureServer({ ...tls, allowHTTP1: true }, handler);
+    const secure = http2.createSecureServer({ ...tls, allowHTTP1: true, settings }, handler);
     secure.on("connection", track);
     secure.on("session", trackSession);
     takeStreams(secure);
     front = secure;
   } else {
     const h1 = http.createServer(handler);
-    const h2 = http2.createServer({}, handler);
+    const h2 = http2.createServer({ settings }, handler);
     h2.on("session", trackSession);
     takeStreams(h2);
     trackHttp1(h1);

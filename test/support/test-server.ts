@@ -25,6 +25,7 @@ export async function startTestServer(
     apiKeys: parseApiKeys({ text: apiKeysText ?? "", source: "test keys" }),
     corsOrigins: [],
     maxBodyBytes: 64 * 1024,
+    http2MaxStreams: 100,
     shutdownGraceMs: 2000,
     shutdownDelayMs: 0,
     logLevel: "silent",

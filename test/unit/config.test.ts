@@ -12,6 +12,7 @@ test("defaults: port 8080 on loopback, the SQLite file under ./data, no keys, no
     defaultTtlMs: 7 * 24 * 60 * 60 * 1000,
     corsOrigins: [],
     maxBodyBytes: 65536,
+    http2MaxStreams: 100,
   });
   expect(config.apiKeys.size).toBe(0);
   expect(config.retentionMs).toBeUndefined();
@@ -43,6 +44,7 @@ test("reads keys from the variable and the file together", () => {
 test.each([
   [{ PORT: "70000" }, "PORT=70000: must be a whole number from 0 to 65535"],
   [{ MAX_BODY_BYTES: "1.5" }, "MAX_BODY_BYTES=1.5: must be a whole number from 1024 to 16777216"],
+  [{ HTTP2_MAX_STREAMS: "10" }, "HTTP2_MAX_STREAMS=10: must be a whole number from 100 to 4294967295"],
   [{ INVITES_API_KEYS: "no-namespace-0123456789" }, "INVITES_API_KEYS: entry 1 is not KEY:NAMESPACE"],
   [{ TLS_CERT_FILE: "/tmp/cert.pem" }, "TLS_CERT_FILE and TLS_KEY_FILE must be set together"],
   [{ INVITES_API_KEYS: "a-key-0123456789abcdef:../etc" }, "INVITES_API_KEYS: entry 1 names an invalid namespace (1-64 of A-Za-z0-9._-, starting with a letter or digit)"],

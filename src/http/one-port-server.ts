@@ -28,7 +28,7 @@ export interface OnePortOptions {
   /**
    * Calls one HTTP/2 connection may have in flight; its client queues the
    * rest. Node's default is unlimited, and a connection that fell behind
-   * then held thousands of calls at once and took seconds to recover.
+   * then made the server hold thousands of calls at once, and fell seconds behind.
    */
   http2MaxStreams: number;
 }

@@ -5,8 +5,8 @@ import { InvitesService } from "../../gen/invites/v1/invites_pb.js";
 import { createGrpcJsClient } from "../support/grpc-js-client.js";
 import { startTestServer, type TestServer } from "../support/test-server.js";
 
-// The smallest limit allowed: clients assume 100 until the server's settings arrive.
-const maxStreams = 100;
+// Not the default, so the setting is seen to reach the server; small, so the clients below hold back most of their calls.
+const maxStreams = 150;
 let server: TestServer;
 beforeAll(async () => (server = await startTestServer({ http2MaxStreams: maxStreams })));
 afterAll(() => server.close());

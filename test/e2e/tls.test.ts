@@ -1,5 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
+import * as http2 from "node:http2";
 import { join } from "node:path";
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
@@ -16,7 +17,7 @@ beforeAll(async () => {
   const key = join(dir.path, "key.pem");
   execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"], { stdio: "ignore" });
   ca = readFileSync(cert);
-  server = await startTestServer({ tls: { cert: ca, key: readFileSync(key) } });
+  server = await startTestServer({ tls: { cert: ca, key: readFileSync(key) }, http2MaxStreams: 150 });
 });
 afterAll(async () => {
   await server.close();
@@ -32,4 +33,14 @@ test.each([
   const client = createClient(InvitesService, transport());
   const { invite } = await client.create({ groupId: "tls", email: "tls@example.com" });
   await expect(client.read({ code: invite!.code })).resolves.toMatchObject({ invite: { id: invite!.id } });
+});
+
+test("over TLS too, the server tells each HTTP/2 client how many calls it may have in flight", async () => {
+  const session = http2.connect(server.url, { ca });
+  try {
+    const settings = await new Promise<http2.Settings>((resolve) => session.once("remoteSettings", resolve));
+    expect(settings.maxConcurrentStreams).toBe(150);
+  } finally {
+    session.close();
+  }
 });

@@ -1,8 +1,8 @@
-import * as http2 from "node:http2";
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import { InvitesService } from "../../gen/invites/v1/invites_pb.js";
 import { createGrpcJsClient } from "../support/grpc-js-client.js";
+import { serverSettings } from "../support/http.js";
 import { startTestServer, type TestServer } from "../support/test-server.js";
 
 // Not the default, so the setting is seen to reach the server; small, so the clients below hold back most of their calls.
@@ -12,13 +12,7 @@ beforeAll(async () => (server = await startTestServer({ http2MaxStreams: maxStre
 afterAll(() => server.close());
 
 test("the server tells each HTTP/2 client how many calls it may have in flight", async () => {
-  const session = http2.connect(server.url);
-  try {
-    const settings = await new Promise<http2.Settings>((resolve) => session.once("remoteSettings", resolve));
-    expect(settings.maxConcurrentStreams).toBe(maxStreams);
-  } finally {
-    session.close();
-  }
+  await expect(serverSettings(server.url)).resolves.toMatchObject({ maxConcurrentStreams: maxStreams });
 });
 
 test("clients queue calls past the limit on one connection, and every call is answered", async () => {

@@ -18,7 +18,7 @@ const median = require("./median.js");
 const { aptInstall, have, runMain } = require("./bench-tools.js");
 const { grpcFrame } = require("./grpc-frame.js");
 const { loadResult } = require("./load-output.js");
-const { apiKey, startService: startServiceProcess } = require("./service-process.js");
+const { apiKey, startService: startServiceProcess, writesHeldDuring } = require("./service-process.js");
 const dist = join(__dirname, "..", "dist");
 const pb = require(join(dist, "gen/invites/v1/invites_pb.js"));
 const { preload } = require("./preload.js");
@@ -220,9 +220,11 @@ async function main() {
   // stands beside, which shows what the machine, Node and the probe add by themselves.
   const latency = {};
   for (const c of cases.filter((c) => c.paced && (!c.pacedLike || figures[c.pacedLike]))) {
-    const r = c.paced(figures[c.pacedLike ?? c.name] / 2);
-    latency[c.name] = { rate: Math.round(r.rps), p50: r.p50, p99: r.p99, errors: r.errors, cpuUs: r.cpuUs };
-    console.log(`fixed rate  ${c.name.padEnd(46)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms  CPU ${r.cpuUs} µs/req${r.errors ? `  (${r.errors} errors)` : ""}`);
+    const { result: r, writesHeld } = await writesHeldDuring(svc(""), () => c.paced(figures[c.pacedLike ?? c.name] / 2));
+    // The service's own cases only: a floor's run holds nothing.
+    const held = c.pacedLike ? undefined : writesHeld;
+    latency[c.name] = { rate: Math.round(r.rps), p50: r.p50, p99: r.p99, errors: r.errors, cpuUs: r.cpuUs, writesHeld: held };
+    console.log(`fixed rate  ${c.name.padEnd(46)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms  CPU ${r.cpuUs} µs/req${held?.times ? `  writes held ${held.times}× (${held.ms} ms)` : ""}${r.errors ? `  (${r.errors} errors)` : ""}`);
   }
   // The 100k service stays up: the scale phase measures it again beside the 1M one.
   for (const child of children.splice(0)) if (child !== service100k) child.kill("SIGKILL");
@@ -233,8 +235,12 @@ async function main() {
   };
   const printLatency = () => {
     // How busy the server's core was: one request at a time costs more CPU than at peak, so half of peak is more than half busy.
-    console.log("\n| at a fixed rate: half of the case's peak (floors and grpc-js: the service's rate) | req/s | p50 ms | p99 ms | CPU µs/request (at peak) | core busy |\n|---|---|---|---|---|---|");
-    for (const [name, l] of Object.entries(latency)) console.log(`| ${name} | ${l.rate} | ${l.p50} | ${l.p99} | ${l.cpuUs} (${cpuAtPeak[name]}) | ${Math.round((l.rate * l.cpuUs) / 1e4)} % |`);
+    // Writes held: how often SQLite's WAL restarted during the run, holding writes, and for how long in all.
+    console.log("\n| at a fixed rate: half of the case's peak (floors and grpc-js: the service's rate) | req/s | p50 ms | p99 ms | CPU µs/request (at peak) | core busy | writes held |\n|---|---|---|---|---|---|---|");
+    for (const [name, l] of Object.entries(latency)) {
+      const held = l.writesHeld ? `${l.writesHeld.times}× (${l.writesHeld.ms} ms)` : "";
+      console.log(`| ${name} | ${l.rate} | ${l.p50} | ${l.p99} | ${l.cpuUs} (${cpuAtPeak[name]}) | ${Math.round((l.rate * l.cpuUs) / 1e4)} % | ${held} |`);
+    }
   };
   if (only) {
     printFigures();

@@ -32,4 +32,20 @@ function startService(command, args, dbFile, port) {
   return { child, ready };
 }
 
-module.exports = { apiKey, startService };
+/**
+ * Runs `load` and says how often the service at `baseUrl` held its writes
+ * meanwhile, while SQLite's WAL restarted, and for how long in all (from its /metrics).
+ */
+async function writesHeldDuring(baseUrl, load) {
+  const held = async () => {
+    const text = await (await fetch(`${baseUrl}/metrics`)).text();
+    const value = (name) => Number(new RegExp(`^invites_sqlite_writes_held_seconds_${name} (\\S+)$`, "m").exec(text)?.[1] ?? 0);
+    return { times: value("count"), ms: value("sum") * 1000 };
+  };
+  const before = await held();
+  const result = load();
+  const after = await held();
+  return { result, writesHeld: { times: after.times - before.times, ms: Math.round(after.ms - before.ms) } };
+}
+
+module.exports = { apiKey, startService, writesHeldDuring };

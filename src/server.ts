@@ -39,7 +39,8 @@ const jsonOptions = { useProtoFieldName: true, ignoreUnknownFields: true };
 export async function startServer(config: Config, options: ServerOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const metrics = createMetrics();
-  const store = instrumentStore(options.store ?? (await openStore(config.database)), metrics);
+  const onWritesHeld = (seconds: number) => metrics.sqliteWritesHeld.observe(seconds);
+  const store = instrumentStore(options.store ?? (await openStore({ ...config.database, onWritesHeld })), metrics);
   let draining = false;
   const isServing = async () => !draining && (await store.ping().then(() => true, () => false));
 

@@ -1,4 +1,4 @@
-import { Registry, collectDefaultMetrics } from "prom-client";
+import { Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import { labeledCounter, labeledHistogram } from "./labeled-metrics.js";
 import type { InviteStore } from "../store/store.js";
 
@@ -40,6 +40,13 @@ export function createMetrics() {
       name: "invites_changes_total",
       help: "Invites created, accepted (each use), revoked and deleted.",
       labelNames: ["change"],
+    }),
+    /** SQLite only: each restart of the WAL, whose last checkpoint pass holds writes. */
+    sqliteWritesHeld: new Histogram({
+      name: "invites_sqlite_writes_held_seconds",
+      help: "How long SQLite writes waited while the WAL restarted.",
+      buckets,
+      registers: [registry],
     }),
   };
 }

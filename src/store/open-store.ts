@@ -12,6 +12,8 @@ export interface DatabaseOptions {
   connectTimeoutMs?: number;
   /** Apply pending migrations while opening. */
   migrate?: boolean;
+  /** SQLite: told how long each restart of the WAL held writes, in seconds. */
+  onWritesHeld?: (seconds: number) => void;
 }
 
 /** Opens the store DATABASE_URL names. */
@@ -24,7 +26,7 @@ export async function openStore(options: DatabaseOptions): Promise<InviteStore> 
   }
   if (filename === "") throw new Error("DATABASE_URL: the SQLite path is empty");
   try {
-    return openSqliteStore({ filename });
+    return openSqliteStore({ filename, onWritesHeld: options.onWritesHeld });
   } catch (err) {
     const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
     throw new Error(`DATABASE_URL=${url}: cannot create or open the SQLite database (${reason})`);

@@ -95,21 +95,30 @@ test("past restartPages, holds the writes for a last pass that copies what is le
   const stopWriting = writeSteadily(insert, () => held);
   const seen: { held?: { log: number; checkpointed: number }; released?: { log: number; checkpointed: number } } = {};
   const failures: string[] = [];
+  // Each hold as the writes saw it (from hold to release), and as the checkpointer reported it.
+  const holdsSeenMs: number[] = [];
+  let heldAt = 0;
+  const reportedSeconds: number[] = [];
   const checkpointer = start(filename, {
     restartPages: 100,
     writes: {
       hold: () => {
+        heldAt = performance.now();
         // The last write before the hold: only the worker's last pass can copy it.
         insert.run("last");
         held = true;
         seen.held ??= walState();
       },
       release: () => {
-        if (held) seen.released ??= walState();
+        if (held) {
+          seen.released ??= walState();
+          holdsSeenMs.push(performance.now() - heldAt);
+        }
         held = false;
       },
     },
     maxHoldMs: 60_000,
+    onWritesHeld: (seconds) => reportedSeconds.push(seconds),
     onFailure: (reason) => failures.push(reason),
   });
   try {
@@ -121,6 +130,12 @@ test("past restartPages, holds the writes for a last pass that copies what is le
   expect(failures).toEqual([]);
   expect(seen.held!.checkpointed).toBeLessThan(seen.held!.log);
   expect(seen.released).toEqual({ busy: 0, log: seen.held!.log, checkpointed: seen.held!.log });
+  // One report a hold, in seconds, no longer than the writes saw it last.
+  expect(reportedSeconds).toHaveLength(holdsSeenMs.length);
+  reportedSeconds.forEach((seconds, i) => {
+    expect(seconds).toBeGreaterThan(0);
+    expect(seconds * 1000).toBeLessThanOrEqual(holdsSeenMs[i]);
+  });
   insert.run("after");
   expect(walCheckpointSequence(filename)).toBeGreaterThan(before);
   db.close();

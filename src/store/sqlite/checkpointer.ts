@@ -92,9 +92,11 @@ export function startCheckpointer(options: {
   writes: WriteGate;
   /** The longest writes stay held, whatever becomes of the worker's last pass (default 50). */
   maxHoldMs?: number;
+  /** Told how long each hold lasted, in seconds: the stall a write can meet. */
+  onWritesHeld?: (seconds: number) => void;
   onFailure: (reason: string) => void;
 }): Checkpointer {
-  const { filename, busyTimeoutMs, intervalMs, restartPages, writes, maxHoldMs = 50, onFailure } = options;
+  const { filename, busyTimeoutMs, intervalMs, restartPages, writes, maxHoldMs = 50, onWritesHeld, onFailure } = options;
   const worker = new Worker(workerSource, {
     eval: true,
     workerData: { driver: require.resolve("better-sqlite3"), filename, busyTimeoutMs, intervalMs, restartPages, nearlyDonePages, maxCatchUpPasses },
@@ -103,9 +105,13 @@ export function startCheckpointer(options: {
   worker.unref();
   let stopping = false;
   let holdLimit: NodeJS.Timeout | undefined;
+  let heldSince: number | undefined;
   const release = () => {
     clearTimeout(holdLimit);
     writes.release();
+    if (heldSince === undefined) return;
+    onWritesHeld?.((performance.now() - heldSince) / 1000);
+    heldSince = undefined;
   };
   // Writes held now are let go when the worker exits.
   const halt = () => {
@@ -127,6 +133,7 @@ export function startCheckpointer(options: {
     if (message.error) fail(message.error);
     if (message.holdWrites && !stopping) {
       writes.hold();
+      heldSince = performance.now();
       holdLimit = setTimeout(release, maxHoldMs);
       worker.postMessage("writesHeld");
     }
@@ -157,9 +164,16 @@ export function startCheckpointer(options: {
 export function offloadCheckpoints(
   db: Database.Database,
   writes: WriteGate,
-  options: { filename: string; busyTimeoutMs: number; intervalMs: number; maxWalPages: number; restartPages: number },
+  options: {
+    filename: string;
+    busyTimeoutMs: number;
+    intervalMs: number;
+    maxWalPages: number;
+    restartPages: number;
+    onWritesHeld?: (seconds: number) => void;
+  },
 ): Checkpointer {
-  const { filename, busyTimeoutMs, intervalMs, maxWalPages, restartPages } = options;
+  const { filename, busyTimeoutMs, intervalMs, maxWalPages, restartPages, onWritesHeld } = options;
   db.pragma(`wal_autocheckpoint = ${maxWalPages}`);
   // A WAL grown under a burst of writes is cut back to this size once it is reset.
   db.pragma(`journal_size_limit = ${64 * 1024 * 1024}`);
@@ -170,6 +184,7 @@ export function offloadCheckpoints(
     intervalMs,
     restartPages,
     writes,
+    onWritesHeld,
     onFailure: (reason) => {
       if (fellBack || !db.open) return;
       fellBack = true;

@@ -33,6 +33,8 @@ export interface SqliteStoreOptions {
   walRestartPages?: number;
   /** How often the checkpoint worker copies the WAL into the file (default 250 ms). */
   checkpointIntervalMs?: number;
+  /** Told how long each restart of the WAL held writes, in seconds (see offloadCheckpoints). */
+  onWritesHeld?: (seconds: number) => void;
 }
 
 interface AcceptanceRow {
@@ -82,7 +84,14 @@ export function openSqliteStore(options: SqliteStoreOptions): InviteStore {
   const checkpointer =
     options.filename === ":memory:" || options.filename === ""
       ? undefined
-      : offloadCheckpoints(db, commit, { filename: options.filename, busyTimeoutMs, intervalMs, maxWalPages, restartPages });
+      : offloadCheckpoints(db, commit, {
+          filename: options.filename,
+          busyTimeoutMs,
+          intervalMs,
+          maxWalPages,
+          restartPages,
+          onWritesHeld: options.onWritesHeld,
+        });
 
   const statement = <P extends unknown[] | Record<string, unknown>, R = unknown>(sql: string) => db.prepare<P, R>(sql);
   // Statements that answer with invites select inviteJson: see InviteValues.

@@ -1,0 +1,39 @@
+import { postJson } from "../support/http.js";
+import { createSqliteDatabase } from "../support/test-database.js";
+import { startTestServer, type TestServer } from "../support/test-server.js";
+
+const apiKey = "wal-metric-key-0123456789";
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startTestServer({ apiKeysText: `${apiKey}:acme`, testDatabase: createSqliteDatabase() });
+});
+afterAll(async () => {
+  await server.close();
+  await server.database.remove();
+});
+
+const heldCount = async () => {
+  const text = await (await fetch(`${server.url}/metrics`)).text();
+  return Number(/^invites_sqlite_writes_held_seconds_count (\d+)$/m.exec(text)?.[1]);
+};
+
+test("each restart of SQLite's WAL shows in /metrics as the time writes were held", async () => {
+  expect(await heldCount()).toBe(0);
+  // One Create at a time is a commit of its own, ten or so WAL pages: a few hundred pass the
+  // 4,096 pages at which the checkpoint worker restarts the WAL.
+  const deadline = Date.now() + 20_000;
+  let created = 0;
+  while ((await heldCount()) === 0 && Date.now() < deadline) {
+    for (let i = 0; i < 50; i++, created++) {
+      const res = await postJson(`${server.url}/invites.v1.InvitesService/Create`, { group_id: "wal", email: `u${created}@example.com` }, { authorization: `Bearer ${apiKey}` });
+      expect(res.status).toBe(200);
+    }
+  }
+  expect(await heldCount()).toBeGreaterThan(0);
+  const text = await (await fetch(`${server.url}/metrics`)).text();
+  const sum = Number(/^invites_sqlite_writes_held_seconds_sum ([\d.e-]+)$/m.exec(text)?.[1]);
+  // In seconds: a hold is let go after 50 ms at most, so it never counts whole seconds.
+  expect(sum).toBeGreaterThan(0);
+  expect(sum).toBeLessThan(await heldCount());
+});

@@ -3,6 +3,7 @@
 "use strict";
 const { spawn } = require("node:child_process");
 const { closeSync, openSync, readFileSync } = require("node:fs");
+const { get } = require("node:http");
 
 const apiKey = "bench-key-0123456789abcdef";
 
@@ -33,12 +34,27 @@ function startService(command, args, dbFile, port) {
 }
 
 /**
+ * A GET on a connection of its own: a kept-alive one, idle while a run went
+ * on, may be closed by the server just as the next request goes out on it.
+ */
+function getOnItsOwnConnection(url) {
+  return new Promise((resolve, reject) => {
+    get(url, { agent: false }, (res) => {
+      let text = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk) => (text += chunk));
+      res.on("end", () => resolve(text));
+    }).on("error", reject);
+  });
+}
+
+/**
  * Runs `load` and says how often the service at `baseUrl` held its writes
  * meanwhile, while SQLite's WAL restarted, and for how long in all (from its /metrics).
  */
 async function writesHeldDuring(baseUrl, load) {
   const held = async () => {
-    const text = await (await fetch(`${baseUrl}/metrics`)).text();
+    const text = await getOnItsOwnConnection(`${baseUrl}/metrics`);
     const value = (name) => Number(new RegExp(`^invites_sqlite_writes_held_seconds_${name} (\\S+)$`, "m").exec(text)?.[1] ?? 0);
     return { times: value("count"), ms: value("sum") * 1000 };
   };

@@ -130,11 +130,12 @@ test("past restartPages, holds the writes for a last pass that copies what is le
   expect(failures).toEqual([]);
   expect(seen.held!.checkpointed).toBeLessThan(seen.held!.log);
   expect(seen.released).toEqual({ busy: 0, log: seen.held!.log, checkpointed: seen.held!.log });
-  // One report a hold, in seconds, no longer than the writes saw it last.
+  // One report a hold, in seconds, as long as the writes saw it last (give or take a
+  // collection falling between the two clocks' readings).
   expect(reportedSeconds).toHaveLength(holdsSeenMs.length);
   reportedSeconds.forEach((seconds, i) => {
     expect(seconds).toBeGreaterThan(0);
-    expect(seconds * 1000).toBeLessThanOrEqual(holdsSeenMs[i]);
+    expect(seconds * 1000).toBeLessThanOrEqual(holdsSeenMs[i] + 5);
   });
   insert.run("after");
   expect(walCheckpointSequence(filename)).toBeGreaterThan(before);

@@ -220,9 +220,9 @@ async function main() {
   // stands beside, which shows what the machine, Node and the probe add by themselves.
   const latency = {};
   for (const c of cases.filter((c) => c.paced && (!c.pacedLike || figures[c.pacedLike]))) {
-    const { result: r, writesHeld } = await writesHeldDuring(svc(""), () => c.paced(figures[c.pacedLike ?? c.name] / 2));
+    const pace = () => c.paced(figures[c.pacedLike ?? c.name] / 2);
     // The service's own cases only: a floor's run holds nothing.
-    const held = c.pacedLike ? undefined : writesHeld;
+    const { result: r, writesHeld: held } = c.pacedLike ? { result: pace() } : await writesHeldDuring(svc(""), pace);
     latency[c.name] = { rate: Math.round(r.rps), p50: r.p50, p99: r.p99, errors: r.errors, cpuUs: r.cpuUs, writesHeld: held };
     console.log(`fixed rate  ${c.name.padEnd(46)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms  CPU ${r.cpuUs} µs/req${held?.times ? `  writes held ${held.times}× (${held.ms} ms)` : ""}${r.errors ? `  (${r.errors} errors)` : ""}`);
   }

@@ -22,7 +22,7 @@ const writesHeld = async () => {
 
 test("each restart of SQLite's WAL shows in /metrics as the time writes were held", async () => {
   expect((await writesHeld()).count).toBe(0);
-  // One Create at a time is a commit of its own, ten or so WAL pages: a few hundred pass the
+  // One Create at a time is a commit of its own, about a dozen WAL frames: a few hundred pass the
   // 4,096 pages at which the checkpoint worker restarts the WAL.
   // Time enough for a loaded CI machine running every project at once.
   const deadline = Date.now() + 50_000;

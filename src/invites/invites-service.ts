@@ -61,22 +61,31 @@ export function createInvitesService(options: InvitesServiceOptions): ServiceImp
   return {
     async create(req, ctx) {
       const at = now();
-      const draft: Omit<InviteRecord, "code"> = {
-        id: newInviteId(at.getTime()),
-        namespace: namespaceOf(ctx),
+      const id = newInviteId(at.getTime());
+      const namespace = namespaceOf(ctx);
+      const email = normalizeEmail(req.email);
+      const expireTime = expiryFrom(req.expiration, at);
+      // A literal, not `{ ...draft, code }`: V8 gives an object spread
+      // followed by a new property a hidden class of its own each time, so
+      // every later read of the invite's fields missed V8's caches (9 % of a
+      // Create's instructions, bench/instructions.js).
+      const draft = (code: string): InviteRecord => ({
+        id,
+        namespace,
         groupId: req.groupId,
-        email: normalizeEmail(req.email),
+        email,
+        code,
         state: "pending",
         createTime: at,
         updateTime: at,
-        expireTime: expiryFrom(req.expiration, at),
+        expireTime,
         inviter: req.inviter,
         role: req.role,
         metadata: req.metadata,
         maxUses: req.maxUses ?? 1,
         useCount: 0,
-      };
-      const { invite } = await withFreshCode((code) => store.createInvite({ ...draft, code }));
+      });
+      const { invite } = await withFreshCode((code) => store.createInvite(draft(code)));
       return { invite: toProto(invite, at) };
     },
 

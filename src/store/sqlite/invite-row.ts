@@ -57,33 +57,58 @@ export function invitesStatement<P extends unknown[] | Record<string, unknown>>(
   };
 }
 
-/** The columns an INSERT names, and the named parameters `toRow` fills. */
+/** The columns an INSERT names, in the order of `InsertValues`. */
 export const insertColumns = inviteColumns.replace("seq, ", "");
+
+/**
+ * An invite's values for `insertColumns`, bound by position: better-sqlite3
+ * finds each named parameter on the object through V8's slow path, and
+ * binding sixteen by name cost about 2.4 µs an insert more (6.0 against
+ * 3.7 µs, in better-sqlite3 alone).
+ */
+export type InsertValues = [
+  id: string,
+  namespace: string,
+  group_id: string,
+  email: string,
+  code: string,
+  state: StoredState,
+  create_time: number,
+  update_time: number,
+  expire_time: number | null,
+  accept_time: number | null,
+  revoke_time: number | null,
+  inviter: string,
+  role: string,
+  metadata: string,
+  max_uses: number,
+  use_count: number,
+];
 
 /** A list cursor's place: creation time and sequence number. */
 export function cursorOf([seq, , , , , , , createTime]: InviteValues): { time: Date; seq: number } {
   return { time: new Date(createTime), seq };
 }
 
-export function toRow(invite: InviteRecord): Record<string, string | number | null> {
-  return {
-    id: invite.id,
-    namespace: invite.namespace,
-    group_id: invite.groupId,
-    email: invite.email,
-    code: invite.code,
-    state: invite.state,
-    create_time: invite.createTime.getTime(),
-    update_time: invite.updateTime.getTime(),
-    expire_time: time(invite.expireTime),
-    accept_time: time(invite.acceptTime),
-    revoke_time: time(invite.revokeTime),
-    inviter: invite.inviter,
-    role: invite.role,
-    metadata: JSON.stringify(invite.metadata),
-    max_uses: invite.maxUses,
-    use_count: invite.useCount,
-  };
+export function toInsertValues(invite: InviteRecord): InsertValues {
+  return [
+    invite.id,
+    invite.namespace,
+    invite.groupId,
+    invite.email,
+    invite.code,
+    invite.state,
+    invite.createTime.getTime(),
+    invite.updateTime.getTime(),
+    time(invite.expireTime),
+    time(invite.acceptTime),
+    time(invite.revokeTime),
+    invite.inviter,
+    invite.role,
+    JSON.stringify(invite.metadata),
+    invite.maxUses,
+    invite.useCount,
+  ];
 }
 
 export function fromRow(values: InviteValues): InviteRecord {

@@ -15,7 +15,7 @@ import {
 import { pageOf } from "../page.js";
 import { offloadCheckpoints } from "./checkpointer.js";
 import { createGroupCommit, type GroupCommit } from "./group-commit.js";
-import { cursorOf, fromRow, insertColumns, inviteJson, invitesStatement as prepareInvites, toRow, type InviteValues } from "./invite-row.js";
+import { cursorOf, fromRow, insertColumns, inviteJson, invitesStatement as prepareInvites, toInsertValues, type InsertValues, type InviteValues } from "./invite-row.js";
 import { migrate } from "./migrations.js";
 import { guard, retryWhileBusy, storeError } from "./sqlite-errors.js";
 
@@ -101,10 +101,9 @@ export function openSqliteStore(options: SqliteStoreOptions): InviteStore {
      WHERE namespace = @namespace AND group_id = @group_id AND email = @email AND state = 'pending' AND email <> ''
        AND expire_time <= @now`,
   );
-  const insert = statement<Record<string, unknown>>(
+  const insert = statement<[InsertValues]>(
     `INSERT INTO invites (${insertColumns})
-     VALUES (@id, @namespace, @group_id, @email, @code, @state, @create_time, @update_time, @expire_time,
-             @accept_time, @revoke_time, @inviter, @role, @metadata, @max_uses, @use_count)
+     VALUES (${insertColumns.split(", ").map(() => "?").join(", ")})
      ON CONFLICT (namespace, group_id, email) WHERE state = 'pending' AND email <> '' DO NOTHING`,
   );
   const selectPending = invitesStatement<[string, string, string]>(
@@ -159,15 +158,16 @@ export function openSqliteStore(options: SqliteStoreOptions): InviteStore {
   // in WAL mode a savepoint copies every page it changes into its journal,
   // ~6 % of a Create. Only replacing an expired pending invite writes twice,
   // and that rare pair gets one.
-  const replaceExpired = db.transaction((row: ReturnType<typeof toRow>) => {
-    return expirePending.run({ ...row, now: row.create_time }).changes === 1 && insert.run(row).changes === 1;
+  const replaceExpired = db.transaction((draft: InviteRecord, values: InsertValues) => {
+    const pending = { namespace: draft.namespace, group_id: draft.groupId, email: draft.email, now: draft.createTime.getTime() };
+    return expirePending.run(pending).changes === 1 && insert.run(values).changes === 1;
   });
   const createInGroup = (draft: InviteRecord) => {
-    const row = toRow(draft);
+    const values = toInsertValues(draft);
     const created = { invite: draft, created: true };
-    if (insert.run(row).changes === 1) return created;
+    if (insert.run(values).changes === 1) return created;
     // The conflict may be a pending invite whose time has passed: it gives way to the new one.
-    if (replaceExpired(row)) return created;
+    if (replaceExpired(draft, values)) return created;
     const existing = selectPending.get(draft.namespace, draft.groupId, draft.email);
     if (!existing) throw new Error("pending invite vanished inside a transaction");
     return { invite: fromRow(existing), created: false };

@@ -110,7 +110,8 @@ export function createInvitesService(options: InvitesServiceOptions): ServiceImp
         states: req.states.length ? [...req.states].sort().map(listStateOf) : undefined,
       };
       const at = now();
-      const page = await store.listInvites({ ...query, limit: pageSizeOf(req.pageSize), after: pageStart(req.pageToken, query), now: at });
+      // The spread last: a spread followed by new properties gets a hidden class of its own each time (see create).
+      const page = await store.listInvites({ limit: pageSizeOf(req.pageSize), after: pageStart(req.pageToken, query), now: at, ...query });
       return {
         invites: page.items.map((invite) => toProto(invite, at)),
         nextPageToken: page.next ? encodePageToken(page.next, query) : "",

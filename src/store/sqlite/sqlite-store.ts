@@ -45,6 +45,15 @@ interface AcceptanceRow {
   accept_time: number;
 }
 
+/**
+ * A bound LIMIT as an expression rather than a bare parameter. SQLite (3.53
+ * here) reads a bare parameter's value while planning and marks the statement
+ * to be prepared again whenever that parameter is bound, which better-sqlite3
+ * does on every run. A List of 100 spent ≈ 88,000 instructions (8 % of the
+ * statement's run, in callgrind) preparing it again. The plans are the same.
+ */
+const limitParameter = "+@limit";
+
 // An invite is usable while pending, unexpired and not used up.
 const usable = "state = 'pending' AND (expire_time IS NULL OR expire_time > @now) AND (max_uses = 0 OR use_count < max_uses)";
 
@@ -265,7 +274,7 @@ export function openSqliteStore(options: SqliteStoreOptions): InviteStore {
     if (query.states?.length) where.push(`(${query.states.map((s) => stateConditions[s]).join(" OR ")})`);
     if (query.after) where.push("(create_time < @afterTime OR (create_time = @afterTime AND seq < @afterSeq))");
     const rows = preparedOnce(
-      `SELECT ${inviteJson} FROM invites WHERE ${where.join(" AND ")} ORDER BY create_time DESC, seq DESC LIMIT @limit`,
+      `SELECT ${inviteJson} FROM invites WHERE ${where.join(" AND ")} ORDER BY create_time DESC, seq DESC LIMIT ${limitParameter}`,
       invitesStatement<Record<string, unknown>>,
     ).all({
       namespace: query.namespace,
@@ -285,7 +294,7 @@ export function openSqliteStore(options: SqliteStoreOptions): InviteStore {
       `SELECT a.* FROM acceptances a JOIN invites i ON i.id = a.invite_id
        WHERE i.namespace = @namespace AND a.invite_id = @inviteId
          ${after ? "AND (a.accept_time > @afterTime OR (a.accept_time = @afterTime AND a.seq > @afterSeq))" : ""}
-       ORDER BY a.accept_time, a.seq LIMIT @limit`,
+       ORDER BY a.accept_time, a.seq LIMIT ${limitParameter}`,
       (sql) => db.prepare<Record<string, unknown>, AcceptanceRow>(sql),
     ).all({ namespace, inviteId, afterTime: after?.time.getTime(), afterSeq: after?.seq, limit: limit + 1 });
     return pageOf(rows, limit, fromAcceptanceRow, (row) => ({ time: new Date(row.accept_time), seq: row.seq }));

@@ -1,6 +1,6 @@
 import { toJson, toJsonString, type DescEnum, type DescField, type DescMessage, type JsonReadOptions, type JsonWriteStringOptions, type Message } from "@bufbuild/protobuf";
 import { TimestampSchema, type Timestamp } from "@bufbuild/protobuf/wkt";
-import { isSet, isWellKnownType, planMessage, presenceOf, type Presence, type Shape } from "./field-plan.js";
+import { compilePlan, isWellKnownType, planMessage, presenceOf, type Presence, type Shape } from "./field-plan.js";
 import { jsonString } from "./json-string.js";
 
 /**
@@ -54,37 +54,24 @@ const notWellKnown = (schema: DescMessage) => !isWellKnownType(schema);
 type MessageWriter = (message: unknown) => string;
 type ValueWriter = (value: never) => string;
 
-/** When a field is written (as `isSet`), as an expression of its value `v`. */
-const setTests: Record<Presence, string> = {
-  explicit: "v !== undefined",
-  text: 'v !== ""',
-  flag: "v !== false",
-  number: "v !== 0",
-  integer64: "Number(v) !== 0",
-  list: "v.length > 0",
-  map: 'isSet("map", v)',
-};
-
 /**
  * A function of its own for each message type, its fields written out one
- * by one. A single loop over every type's fields reads properties of many
- * shapes by many names at one place, which V8 serves only through its slow
- * generic lookup; here each read sees one. Encoding a List of 100 invites
- * took about half the time (≈ 195 against 390 µs), one invite ≈ 1.9
- * against 3.3 µs. The source holds nothing but property names and JSON
- * keys, each as a JSON string literal, and the plan's own expressions.
+ * by one (see `compilePlan`). Side by side with the loop it replaced, a
+ * List of 100 invites took 157–220 against 286–359 µs, a Read 2.3 against
+ * 3.2 µs.
  */
 function compile(plan: Plan, compiled: Map<Plan, MessageWriter>): MessageWriter {
   const known = compiled.get(plan);
   if (known) return known;
-  const writers = plan.map((step) => valueWriter(step, compiled));
-  const fields = plan.map(
-    (step, i) =>
-      `v = m[${JSON.stringify(step.name)}];\n` +
-      `if (${setTests[step.presence]}) j += (j === "" ? ${JSON.stringify(step.key)} : ${JSON.stringify(step.nextKey)}) + w[${i}](v);\n`,
+  const w = plan.map((step) => valueWriter(step, compiled));
+  const write = compilePlan<MessageWriter>(
+    plan,
+    { w },
+    (eachSetField) => `return function write(m) {
+let j = "", v;
+${eachSetField((i) => `j += (j === "" ? ${JSON.stringify(plan[i].key)} : ${JSON.stringify(plan[i].nextKey)}) + w[${i}](v);`)}return "{" + j + "}";
+};`,
   );
-  const source = `"use strict";\nreturn function write(m) {\nlet j = "", v;\n${fields.join("")}return "{" + j + "}";\n};`;
-  const write = new Function("w", "isSet", source)(writers, isSet) as MessageWriter;
   compiled.set(plan, write);
   return write;
 }

@@ -1,7 +1,7 @@
 // CPU instructions per request, counted by valgrind's callgrind, for a
 // machine whose requests per second drift by up to 2× within minutes.
 // Usage, after `npm run build`:
-//   node bench/instructions.js [read-json|read-grpc|list-json|create] [requests=4000] [concurrency=32]
+//   node bench/instructions.js [read-json|read-grpc|list-json|list-grpc|create] [requests=4000] [concurrency=32]
 // Runs the service on a 100,000-invite file under callgrind, with, for the
 // Reads, the raw node:http or node:http2 floor beside it (and for gRPC the
 // plain grpc-js + SQLite server), sends the requests, `concurrency` at a
@@ -28,8 +28,8 @@ const { preload } = require("./preload.js");
 const { apiKey } = require("./service-process.js");
 
 const [load = "read-json", requestsArg = "4000", concurrencyArg = "32"] = process.argv.slice(2);
-if (!["read-json", "read-grpc", "list-json", "create"].includes(load)) {
-  console.error("usage: node bench/instructions.js [read-json|read-grpc|list-json|create] [requests] [concurrency]");
+if (!["read-json", "read-grpc", "list-json", "list-grpc", "create"].includes(load)) {
+  console.error("usage: node bench/instructions.js [read-json|read-grpc|list-json|list-grpc|create] [requests] [concurrency]");
   process.exit(2);
 }
 const requests = Number(requestsArg);
@@ -129,6 +129,7 @@ async function main() {
   });
   const reference = (kind, port, ...rest) => underCallgrind(kind, [process.execPath, join(__dirname, "reference-servers.js"), kind, String(port), ...rest], {});
   const readFrame = grpcFrame(Buffer.from(toBinary(pb.ReadRequestSchema, create(pb.ReadRequestSchema, { code }))));
+  const listFrame = grpcFrame(Buffer.from(toBinary(pb.ListRequestSchema, create(pb.ListRequestSchema, { pageSize: 100 }))));
   const path = (method) => `/invites.v1.InvitesService/${method}`;
   // Each server with the client for it; only the chosen load's reference servers start.
   const pairs = {
@@ -142,6 +143,7 @@ async function main() {
       [reference("grpc-js", 19182, file), grpcTarget(19182, path("Read"), readFrame)],
     ],
     "list-json": () => [[service, http1Target(19180, path("List"), () => JSON.stringify({ page_size: 100 }))]],
+    "list-grpc": () => [[service, grpcTarget(19180, path("List"), listFrame)]],
     create: () => [[service, http1Target(19180, path("Create"), (i) => JSON.stringify({ group_id: "instructions", email: `i${process.pid}-${i}-${Date.now()}@example.com` }))]],
   }[load];
   const chosen = pairs();

@@ -1,5 +1,5 @@
 import { toBinary, type DescField, type DescMessage, type Message } from "@bufbuild/protobuf";
-import { compilePlan, planMessage, presenceOf, type Presence, type Shape } from "./field-plan.js";
+import { canCompilePlans, compilePlan, planMessage, presenceOf, type Presence, type Shape } from "./field-plan.js";
 
 /**
  * Binary encoding planned once per message type. protobuf-es encodes through
@@ -10,7 +10,7 @@ import { compilePlan, planMessage, presenceOf, type Presence, type Shape } from 
  * either way (test/unit/codec.test.ts compares them).
  */
 export function binaryEncoder(schema: DescMessage): (message: Message) => Uint8Array {
-  const plan = planMessage(schema, planStep);
+  const plan = canCompilePlans ? planMessage(schema, planStep) : undefined;
   if (!plan) return (message) => toBinary(schema, message);
   const { measure, write } = compile(plan, new Map());
   return (message) => {

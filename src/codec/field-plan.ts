@@ -111,6 +111,20 @@ function hasEntries(value: object): boolean {
   return false;
 }
 
+/**
+ * Whether this process may compile code from text: Node run with
+ * `--disallow-code-generation-from-strings`, as some deployments harden it,
+ * refuses `new Function`, and the encoders then leave every type to protobuf-es.
+ */
+export const canCompilePlans = (() => {
+  try {
+    new Function("");
+    return true;
+  } catch {
+    return false;
+  }
+})();
+
 /** The statements `compilePlan` gives its source, for each field of the plan with `statement(index)` run when the field is set. */
 export type EachSetField = (statement: (index: number) => string) => string;
 

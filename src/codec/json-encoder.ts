@@ -1,6 +1,6 @@
 import { toJson, toJsonString, type DescEnum, type DescField, type DescMessage, type JsonReadOptions, type JsonWriteStringOptions, type Message } from "@bufbuild/protobuf";
 import { TimestampSchema, type Timestamp } from "@bufbuild/protobuf/wkt";
-import { compilePlan, isWellKnownType, planMessage, presenceOf, type Presence, type Shape } from "./field-plan.js";
+import { canCompilePlans, compilePlan, isWellKnownType, planMessage, presenceOf, type Presence, type Shape } from "./field-plan.js";
 import { jsonString } from "./json-string.js";
 
 /**
@@ -16,7 +16,7 @@ export function jsonEncoder(schema: DescMessage, options: Partial<JsonWriteStrin
   const understood = new Set(["useProtoFieldName", "ignoreUnknownFields", "readUnknownFields"]);
   const plain = Object.entries(options).every(([name, value]) => understood.has(name) || !value);
   const protoNames = options.useProtoFieldName ?? false;
-  const plan = plain ? planMessage<FieldStep>(schema, (field, shape, inner) => planStep(field, shape, inner, protoNames), notWellKnown) : undefined;
+  const plan = plain && canCompilePlans ? planMessage<FieldStep>(schema, (field, shape, inner) => planStep(field, shape, inner, protoNames), notWellKnown) : undefined;
   if (!plan) return (message) => toJsonString(schema, message, options);
   // Unknown fields need no check: JSON leaves them out.
   return compile(plan, new Map());

@@ -1,4 +1,6 @@
 import { createServer } from "node:net";
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import { ReadRequestSchema, ReadResponseSchema } from "../../gen/invites/v1/invites_pb.js";
 import { join } from "node:path";
 import { postJson } from "../support/http.js";
 import { killLeftoverServers, runCli, startServerProcess, type ServerProcess } from "../support/server-process.js";
@@ -87,6 +89,23 @@ describe("start-up and shutdown", () => {
     }
     expect(server.child.exitCode).toBeNull();
     await expect(server.stop("SIGTERM")).resolves.toBe(0);
+  });
+
+  test("a process that refuses to compile code from text still answers, in JSON and binary", async () => {
+    // The encoders compile a function per message type unless the process forbids it.
+    const server = await startServerProcess({ DATABASE_URL: join(dir.path, "hardened.db"), NODE_OPTIONS: "--disallow-code-generation-from-strings" });
+    const created = await postJson(`${server.url}/invites.v1.InvitesService/Create`, { group_id: "g", email: "a@example.com" });
+    expect(created.status).toBe(200);
+    expect(created.json.invite).toMatchObject({ group_id: "g", email: "a@example.com", state: "INVITE_STATE_PENDING" });
+    const read = await fetch(`${server.url}/invites.v1.InvitesService/Read`, {
+      method: "POST",
+      headers: { "content-type": "application/proto" },
+      body: toBinary(ReadRequestSchema, create(ReadRequestSchema, { id: created.json.invite.id })),
+    });
+    expect(read.status).toBe(200);
+    const answer = fromBinary(ReadResponseSchema, new Uint8Array(await read.arrayBuffer()));
+    expect(answer.invite).toMatchObject({ id: created.json.invite.id, code: created.json.invite.code, email: "a@example.com" });
+    await expect(server.stop()).resolves.toBe(0);
   });
 
   test("SIGINT does the same", async () => {

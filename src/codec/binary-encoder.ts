@@ -109,19 +109,19 @@ function compile(plan: Plan, compiled: Map<Plan, Compiled>): Compiled {
   const made: Compiled = {
     measure: compilePlan<Measure>(
       plan,
-      { s: codecs.map((codec) => codec.measure), unknownFields },
-      (eachSetField) => `return function measure(m, l) {
+      { sizes: codecs.map((codec) => codec.measure), unknownFields },
+      (eachSetField) => `return function measure(m, lengths) {
 if (m.$unknown?.length) throw unknownFields;
-let t = 0, v;
-${eachSetField((i) => `t += s[${i}](v, l);`)}return t;
+let total = 0, v;
+${eachSetField((i) => `total += sizes[${i}](v, lengths);`)}return total;
 };`,
     ),
     write: compilePlan<Write>(
       plan,
-      { w: codecs.map((codec) => codec.write) },
-      (eachSetField) => `return function write(m, b, at, l, c) {
+      { writers: codecs.map((codec) => codec.write) },
+      (eachSetField) => `return function write(m, buffer, at, lengths, cursor) {
 let v;
-${eachSetField((i) => `at = w[${i}](v, b, at, l, c);`)}return at;
+${eachSetField((i) => `at = writers[${i}](v, buffer, at, lengths, cursor);`)}return at;
 };`,
     ),
   };

@@ -135,9 +135,9 @@ export type EachSetField = (statement: (index: number) => string) => string;
  * and, when the field is set, the encoder's own statement. A generic loop
  * over every type's fields reads properties of many shapes by many names at
  * one place, which V8 serves only through its slow generic lookup; in a
- * function of its own per type each read sees one shape. The source holds
- * property names only as JSON string literals; `bindings` name the values
- * the encoder's statements use.
+ * function of its own per type each read sees one shape. Names from the
+ * schema enter the source only as JSON string literals; `bindings` name the
+ * values the encoder's statements use.
  */
 export function compilePlan<T>(plan: readonly PlannedField[], bindings: Record<string, unknown>, source: (eachSetField: EachSetField) => string): T {
   const eachSetField: EachSetField = (statement) =>

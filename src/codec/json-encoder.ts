@@ -63,13 +63,13 @@ type ValueWriter = (value: never) => string;
 function compile(plan: Plan, compiled: Map<Plan, MessageWriter>): MessageWriter {
   const known = compiled.get(plan);
   if (known) return known;
-  const w = plan.map((step) => valueWriter(step, compiled));
+  const writers = plan.map((step) => valueWriter(step, compiled));
   const write = compilePlan<MessageWriter>(
     plan,
-    { w },
+    { writers },
     (eachSetField) => `return function write(m) {
-let j = "", v;
-${eachSetField((i) => `j += (j === "" ? ${JSON.stringify(plan[i].key)} : ${JSON.stringify(plan[i].nextKey)}) + w[${i}](v);`)}return "{" + j + "}";
+let json = "", v;
+${eachSetField((i) => `json += (json === "" ? ${JSON.stringify(plan[i].key)} : ${JSON.stringify(plan[i].nextKey)}) + writers[${i}](v);`)}return "{" + json + "}";
 };`,
   );
   compiled.set(plan, write);

@@ -50,7 +50,8 @@ interface AcceptanceRow {
  * here) reads a bare parameter's value while planning and marks the statement
  * to be prepared again whenever that parameter is bound, which better-sqlite3
  * does on every run. A List of 100 spent ≈ 88,000 instructions (8 % of the
- * statement's run, in callgrind) preparing it again. The plans are the same.
+ * statement's run, in callgrind) preparing it again. The plans of the nine
+ * List filter combinations compared with EXPLAIN QUERY PLAN are the same.
  */
 const limitParameter = "+@limit";
 

@@ -46,6 +46,20 @@ describe("sqlite store file", () => {
     raw.close();
   });
 
+  test("answers a List at once rather than in the next turn's group of reads", async () => {
+    const store = openSqliteStore({ filename: join(temp.path, "invites.db") });
+    try {
+      const invite = draft();
+      await store.createInvite(invite);
+      // Scheduled first, this turn comes before any group of reads the List could have joined.
+      const nextTurn = new Promise((resolve) => setImmediate(() => resolve("next turn")));
+      const page = store.listInvites({ namespace: invite.namespace, limit: 10, now: new Date() });
+      await expect(Promise.race([page, nextTurn])).resolves.toEqual({ items: [invite], next: undefined });
+    } finally {
+      await store.close();
+    }
+  });
+
   test("copies the WAL into the file while it serves, without a commit doing it", async () => {
     const filename = join(temp.path, "invites.db");
     const warnings: string[] = [];

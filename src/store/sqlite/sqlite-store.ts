@@ -205,6 +205,12 @@ export function openSqliteStore(options: SqliteStoreOptions): InviteStore {
       closing ? closedError() : group(operation).catch((err: unknown) => Promise.reject(storeError(err)));
   const write = grouped(commit);
   const read = grouped(readTogether);
+  // A List reads a page of rows, next to which a read transaction's start
+  // costs little, so it runs at once, in its own. Grouped, every List that
+  // arrived in a turn waited in the heap for the group, and with 128 or more
+  // in flight over HTTP/2 their requests outlived young collections: gRPC
+  // Lists of 100 ran at about half speed, collections taking 10–50 ms.
+  const atOnce = <T>(operation: () => T): T | Promise<never> => (closing ? closedError() : guard(operation));
 
   const change = (row: InviteValues | undefined, namespace: string, id: string): ChangeResult => {
     if (row) return { kind: "changed", invite: fromRow(row) };
@@ -223,7 +229,7 @@ export function openSqliteStore(options: SqliteStoreOptions): InviteStore {
       return read(() => optionalRow(selectByCode.get(namespace, code)));
     },
     async listInvites(query) {
-      return read(() => listInvites(query));
+      return atOnce(() => listInvites(query));
     },
     async deleteInvite(namespace, id) {
       return write(() => remove.run(namespace, id).changes > 0);
@@ -247,7 +253,7 @@ export function openSqliteStore(options: SqliteStoreOptions): InviteStore {
       });
     },
     async listAcceptances(namespace, inviteId, limit, after) {
-      return read(() => listAcceptances(namespace, inviteId, limit, after));
+      return atOnce(() => listAcceptances(namespace, inviteId, limit, after));
     },
     async purgeInvites(cutoff) {
       if (closing) return closedError();

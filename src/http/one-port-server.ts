@@ -80,7 +80,7 @@ export function createOnePortServer(handler: NodeHandler, { tls, streamHandler, 
 
   let front: net.Server;
   if (tls) {
-    const secure = http2.createSecureServer({ ...tls, allowHTTP1: true, settings }, handler);
+    const secure = http2.createSecureServer({ ...tls, allowHTTP1: true, settings, noDelay: true }, handler);
     secure.on("connection", track);
     secure.on("session", trackSession);
     takeStreams(secure);
@@ -91,7 +91,10 @@ export function createOnePortServer(handler: NodeHandler, { tls, streamHandler, 
     h2.on("session", trackSession);
     takeStreams(h2);
     trackHttp1(h1);
-    front = net.createServer((socket) => {
+    // Sockets handed over by emit("connection") miss what http.createServer
+    // sets when it accepts one itself: without this, HTTP/1.1 answers went out
+    // under Nagle's algorithm (HTTP/2 sessions turn it off on their own).
+    front = net.createServer({ noDelay: true }, (socket) => {
       track(socket);
       socket.once("data", (chunk) => {
         socket.pause();

@@ -89,7 +89,7 @@ export async function serve(config: Config): Promise<void> {
   // The process is the service's own, so it sets V8's flags for it. With
   // allocation-site pretenuring on, after peak loads each young collection
   // during Lists took 16–18 ms instead of about 1: List's p99 was 43–148 ms
-  // with it, 5.7–59 ms without (README, "Why p99 misses"). Set before any request has run.
+  // with it, 5.7–59 ms without (bench/README.md, "Why p99 misses"). Set before any request has run.
   setFlagsFromString("--no-allocation-site-pretenuring");
   const logger = createLogger(config.logLevel);
   const server = await startServer(config, { logger });

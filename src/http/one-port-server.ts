@@ -80,6 +80,7 @@ export function createOnePortServer(handler: NodeHandler, { tls, streamHandler, 
 
   let front: net.Server;
   if (tls) {
+    // Node's HTTP/2 server turns Nagle's algorithm off only for its own sessions, not for HTTP/1.1 over TLS.
     const secure = http2.createSecureServer({ ...tls, allowHTTP1: true, settings, noDelay: true }, handler);
     secure.on("connection", track);
     secure.on("session", trackSession);

@@ -205,11 +205,7 @@ export function openSqliteStore(options: SqliteStoreOptions): InviteStore {
       closing ? closedError() : group(operation).catch((err: unknown) => Promise.reject(storeError(err)));
   const write = grouped(commit);
   const read = grouped(readTogether);
-  // A List reads a page of rows, next to which a read transaction's start
-  // costs little, so it runs at once, in its own. Grouped, every List that
-  // arrived in a turn waited in the heap for the group, and with 128 or more
-  // in flight over HTTP/2 their requests outlived young collections, which
-  // took 10–50 ms: gRPC Lists of 100 were about 1.5 times slower.
+  // Outside any group: the operation runs now, as its own transaction.
   const atOnce = <T>(operation: () => T): T | Promise<never> => (closing ? closedError() : guard(operation));
 
   const change = (row: InviteValues | undefined, namespace: string, id: string): ChangeResult => {
@@ -228,6 +224,11 @@ export function openSqliteStore(options: SqliteStoreOptions): InviteStore {
     async findInviteByCode(namespace, code) {
       return read(() => optionalRow(selectByCode.get(namespace, code)));
     },
+    // A List reads a page of rows, next to which a read transaction's start
+    // costs little, so it runs at once. Grouped, every List that arrived in a
+    // turn waited in the heap for the group, and with 128 or more in flight
+    // over HTTP/2 their requests outlived young collections, which took
+    // 10–50 ms: gRPC Lists of 100 were about 1.5 times slower.
     async listInvites(query) {
       return atOnce(() => listInvites(query));
     },
@@ -252,16 +253,15 @@ export function openSqliteStore(options: SqliteStoreOptions): InviteStore {
         return change(row, input.namespace, input.id);
       });
     },
+    // Not grouped, as listInvites.
     async listAcceptances(namespace, inviteId, limit, after) {
       return atOnce(() => listAcceptances(namespace, inviteId, limit, after));
     },
     async purgeInvites(cutoff) {
-      if (closing) return closedError();
-      return guard(() => purge.run({ cutoff: cutoff.getTime() }).changes);
+      return atOnce(() => purge.run({ cutoff: cutoff.getTime() }).changes);
     },
     async ping() {
-      if (closing) return closedError();
-      guard(() => ping.get());
+      await atOnce(() => ping.get());
     },
     close() {
       closing ??= (async () => {

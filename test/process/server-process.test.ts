@@ -1,7 +1,7 @@
 import { createServer } from "node:net";
+import { join } from "node:path";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { ReadRequestSchema, ReadResponseSchema } from "../../gen/invites/v1/invites_pb.js";
-import { join } from "node:path";
 import { postJson } from "../support/http.js";
 import { killLeftoverServers, runCli, startServerProcess, type ServerProcess } from "../support/server-process.js";
 import { makeTempDir } from "../support/temp-dir.js";

@@ -13,6 +13,8 @@ export interface Config {
   maxBodyBytes: number;
   /** Calls one HTTP/2 connection may have in flight (SETTINGS_MAX_CONCURRENT_STREAMS). */
   http2MaxStreams: number;
+  /** How long an idle HTTP/1.1 connection stays open (Node's keepAliveTimeout). */
+  keepAliveTimeoutMs: number;
   shutdownGraceMs: number;
   /** How long readiness reports NOT_SERVING before new connections are refused. */
   shutdownDelayMs: number;
@@ -56,6 +58,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     maxBodyBytes: integer(env, "MAX_BODY_BYTES", 64 * 1024, 1024, 16 * 1024 * 1024),
     // Below 100, a client's first calls are refused: clients assume 100 until the server's settings arrive.
     http2MaxStreams: integer(env, "HTTP2_MAX_STREAMS", 100, 100, 2 ** 32 - 1),
+    keepAliveTimeoutMs: integer(env, "HTTP_KEEPALIVE_TIMEOUT_MS", 5000, 100, 3_600_000),
     shutdownGraceMs: integer(env, "SHUTDOWN_GRACE_MS", 10_000, 0, 600_000),
     shutdownDelayMs: integer(env, "SHUTDOWN_DELAY_MS", 0, 0, 600_000),
     logLevel: oneOf(env, "LOG_LEVEL", logLevels, "info"),

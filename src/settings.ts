@@ -23,6 +23,7 @@ export const settings: readonly Setting[] = [
   { env: "CORS_ORIGINS", flag: "cors-origins", default: "none", description: "browser origins allowed to call, comma separated (* for any)" },
   { env: "MAX_BODY_BYTES", flag: "max-body-bytes", default: "65536", description: "the largest request body" },
   { env: "HTTP2_MAX_STREAMS", flag: "http2-max-streams", default: "100", description: "calls one HTTP/2 connection may have in flight at once (100 or more); its client queues the rest" },
+  { env: "HTTP_KEEPALIVE_TIMEOUT_MS", flag: "http-keepalive-timeout-ms", default: "5000", description: "how long an idle HTTP/1.1 connection stays open; longer than a load balancer's idle timeout spares it reusing a closed one" },
   { env: "DEFAULT_TTL", flag: "default-ttl", default: "7d", description: "how long an invite lives when Create or Renew names no expiry (30m, 48h, 7d; 1m to 365d)" },
   { env: "RETENTION_DAYS", flag: "retention-days", default: "off", description: "delete invites expired, revoked or used up longer ago than this many days" },
   { env: "LEAN_PATH", flag: "lean-path", default: "true", description: "serve common unary calls on the lean path; false sends everything through connect-node" },

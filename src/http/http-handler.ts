@@ -6,9 +6,11 @@ import type { Metrics } from "../observability/metrics.js";
 import type { Protocol, RequestObserver } from "../observability/request-observer.js";
 import { createCorsHandler } from "./cors.js";
 import { withSpecGrpcMessage } from "./grpc-message.js";
-import type { LeanUnary } from "./lean-unary.js";
+import { abortWhenClientLeaves } from "./lean-call.js";
+import type { Http1Respond, LeanUnary } from "./lean-unary.js";
 import { createM3oHandler, m3oMethodOf } from "./m3o.js";
 import type { NodeHandler, NodeRequest, NodeResponse } from "./node-types.js";
+import { readBody } from "./read-body.js";
 
 export interface HttpHandlerOptions {
   router: ConnectRouter;
@@ -53,7 +55,7 @@ export function createHttpHandler({ router, corsOrigins, maxBodyBytes, logger, m
     const handler = routes.get(path);
     const m3o = handler ? undefined : m3oMethodOf(path);
     const requestId = observer.observe(req, res, handler ? rpcProtocol(req) : m3o !== undefined ? "m3o" : "http", record);
-    if (handler && req.httpVersionMajor === 1 && lean?.http1(req, res, record, requestId)) return;
+    if (handler && req.httpVersionMajor === 1 && lean?.http1(req.method, req.url, req.headers, () => readBody(req, maxBodyBytes, req.headers["content-length"]), record, abortWhenClientLeaves(res), respondThrough(res, requestId))) return;
     const contextValues = createContextValues().set(callRecordKey, record);
     // The lean path and M3O's write the id with their head; set ahead, a header sends Node's writeHead down its slow path.
     if (m3o !== undefined) {
@@ -81,6 +83,15 @@ function rpcProtocol(req: NodeRequest): Protocol {
   if (contentType.startsWith("application/grpc-web")) return "grpc-web";
   if (contentType.startsWith("application/grpc")) return "grpc";
   return "connect";
+}
+
+function respondThrough(res: NodeResponse, requestId: string): Http1Respond {
+  return (status, head, body) => {
+    if (res.headersSent) return;
+    head["x-request-id"] = requestId;
+    res.writeHead(status, head);
+    res.end(body);
+  };
 }
 
 function text(res: NodeResponse, status: number, body: string, contentType = "text/plain; charset=utf-8"): void {

@@ -1,5 +1,4 @@
 import type * as http2 from "node:http2";
-import type { Readable } from "node:stream";
 import {
   create,
   fromBinary,
@@ -31,9 +30,8 @@ import { callRecordKey, type CallRecord } from "../observability/call-record.js"
 import type { RequestObserver } from "../observability/request-observer.js";
 import { encodeGrpcMessage } from "./grpc-message.js";
 import { headersView } from "./headers-view.js";
-import { LazyAbort, LeanRequest, LeanResponse, PlainContext, abortWhenClientLeaves } from "./lean-call.js";
+import { LazyAbort, LeanRequest, LeanResponse, PlainContext } from "./lean-call.js";
 import { BodyTooLargeError, readBody } from "./read-body.js";
-import type { NodeRequest, NodeResponse } from "./node-types.js";
 
 type UnaryImpl = (request: unknown, context: HandlerContext) => Promise<unknown> | unknown;
 
@@ -56,6 +54,9 @@ export interface LeanUnaryOptions {
 }
 
 type Wire = "grpc" | "proto" | "json";
+
+/** Writes an HTTP/1.1 answer: the head holds every field but x-request-id, content-length included. */
+export type Http1Respond = (status: number, head: Record<string, string>, body: Uint8Array | string) => void;
 
 /** A method the lean path serves, with its interceptor chain around the handler. */
 interface Entry {
@@ -166,9 +167,9 @@ export function createLeanUnary(options: LeanUnaryOptions) {
     return parsed.timeoutMs;
   }
 
-  /** Reads the body, then answers through `reply`: the part both HTTP versions share. */
+  /** Answers through `reply` once the body has arrived: the part every transport shares. */
   function serve(
-    source: Readable,
+    body: Promise<Buffer> | Buffer,
     headers: http2.IncomingHttpHeaders,
     entry: Entry,
     wire: Wire,
@@ -176,7 +177,7 @@ export function createLeanUnary(options: LeanUnaryOptions) {
     cancel: LazyAbort,
     reply: { answer(answer: Answer): void; error(error: ConnectError): void },
   ): void {
-    readBody(source, maxBodyBytes, headers["content-length"])
+    Promise.resolve(body)
       .then((body) => run(entry, wire, body, headersView(headers), timeoutOf(wire, headers), createContextValues().set(callRecordKey, record), cancel))
       .then(reply.answer, (err) => {
         const tooLarge = err instanceof BodyTooLargeError;
@@ -203,7 +204,7 @@ export function createLeanUnary(options: LeanUnaryOptions) {
       });
       stream.on("error", ignore);
       const base = { "x-request-id": observation.requestId };
-      serve(stream, headers, entry, wire, record, cancel, {
+      serve(readBody(stream, maxBodyBytes, headers["content-length"]), headers, entry, wire, record, cancel, {
         answer(answer) {
           if (stream.destroyed) return;
           if (wire !== "grpc") {
@@ -249,31 +250,42 @@ export function createLeanUnary(options: LeanUnaryOptions) {
       return (json, header, contextValues, cancel) => run(entry, "json", json, header, undefined, contextValues, cancel).then((answer) => answer.body as string);
     },
 
-    /** Serves a Connect unary call over HTTP/1.1 if it is one of the lean cases, sending `requestId` as x-request-id. */
-    http1(req: NodeRequest, res: NodeResponse, record: CallRecord, requestId: string): boolean {
-      const entry = req.method === "POST" ? methods.get(req.url ?? "") : undefined;
-      const contentType = req.headers["content-type"];
-      const wire = entry && wireOf(contentType, req.headers["content-encoding"]);
+    /**
+     * Serves a Connect unary call over HTTP/1.1 if it is one of the lean
+     * cases, answering through `respond` with the status, the whole head but
+     * x-request-id, and the body; returns false, having read nothing, to
+     * leave it to connect-node. `body` may still be arriving.
+     */
+    http1(
+      method: string | undefined,
+      path: string | undefined,
+      headers: http2.IncomingHttpHeaders,
+      body: () => Promise<Buffer> | Buffer,
+      record: CallRecord,
+      cancel: LazyAbort,
+      respond: Http1Respond,
+    ): boolean {
+      const entry = method === "POST" ? methods.get(path ?? "") : undefined;
+      const contentType = headers["content-type"];
+      const wire = entry && wireOf(contentType, headers["content-encoding"]);
       if (!entry || !wire || wire === "grpc") return false;
-      // Watched only once a handler or a deadline asks for the signal: most calls never do.
-      const cancel = abortWhenClientLeaves(res);
-      serve(req, req.headers, entry, wire, record, cancel, {
+      serve(body(), headers, entry, wire, record, cancel, {
         answer(answer) {
           const head = connectHeaders(answer);
-          head["x-request-id"] = requestId;
           head["content-type"] = contentType!;
           head["content-length"] = String(byteLength(answer.body));
-          res.writeHead(200, head);
-          res.end(answer.body);
+          respond(200, head, answer.body);
         },
         error(error) {
-          if (res.headersSent) return;
-          res.writeHead(codeToHttpStatus(error.code), { "x-request-id": requestId, "content-type": "application/json" });
-          res.end(errorToJsonBytes(error, jsonOptions));
+          const body = errorToJsonBytes(error, jsonOptions);
+          respond(codeToHttpStatus(error.code), { "content-type": "application/json", "content-length": String(body.length) }, body);
         },
       });
       return true;
     },
+
+    /** The most a request body may hold. */
+    maxBodyBytes,
   };
 }
 

@@ -2,6 +2,7 @@ import * as http from "node:http";
 import * as http2 from "node:http2";
 import * as net from "node:net";
 import type { AddressInfo } from "node:net";
+import type { LeanHttp1, LeanHttp1Connection } from "./lean-http1.js";
 import type { NodeHandler } from "./node-types.js";
 
 export interface TlsFiles {
@@ -31,13 +32,17 @@ export interface OnePortOptions {
    * then made the server hold thousands of calls at once, and fell seconds behind.
    */
   http2MaxStreams: number;
+  /** Takes cleartext HTTP/1.1 connections first, handing them to Node's server at the first request it does not serve. */
+  http1Reader?: LeanHttp1;
+  /** How long an idle HTTP/1.1 connection is kept open. */
+  keepAliveMs: number;
 }
 
 /**
  * HTTP/1.1 and HTTP/2 on one port. With TLS, ALPN chooses; in cleartext the
  * first bytes do, because Node ignores allowHTTP1 without TLS.
  */
-export function createOnePortServer(handler: NodeHandler, { tls, streamHandler, http2MaxStreams }: OnePortOptions): OnePortServer {
+export function createOnePortServer(handler: NodeHandler, { tls, streamHandler, http2MaxStreams, http1Reader, keepAliveMs }: OnePortOptions): OnePortServer {
   const settings = { maxConcurrentStreams: http2MaxStreams };
   const sockets = new Set<net.Socket>();
   const sessions = new Set<http2.ServerHttp2Session>();
@@ -53,6 +58,7 @@ export function createOnePortServer(handler: NodeHandler, { tls, streamHandler, 
   // HTTP/1 sockets and how many requests each is serving, so draining can
   // close idle keep-alive connections at once and busy ones after their response.
   const http1Sockets = new Map<net.Socket, number>();
+  const leanConnections = new Set<LeanHttp1Connection>();
   let draining = false;
   const trackHttp1 = (server: http.Server) => {
     server.on("request", (req: http.IncomingMessage, res: http.ServerResponse) => {
@@ -82,12 +88,20 @@ export function createOnePortServer(handler: NodeHandler, { tls, streamHandler, 
   if (tls) {
     // Node's HTTP/2 server turns Nagle's algorithm off only for its own sessions, not for HTTP/1.1 over TLS.
     const secure = http2.createSecureServer({ ...tls, allowHTTP1: true, settings, noDelay: true }, handler);
+    // Node's HTTP/1.1 code reads it from the server, where the HTTP/2 server leaves it unset: idle connections then stayed open.
+    Object.assign(secure, { keepAliveTimeout: keepAliveMs });
     secure.on("connection", track);
     secure.on("session", trackSession);
     takeStreams(secure);
     front = secure;
   } else {
-    const h1 = http.createServer(handler);
+    const h1 = http.createServer({ keepAliveTimeout: keepAliveMs }, handler);
+    const toNode = (socket: net.Socket) => {
+      http1Sockets.set(socket, 0);
+      socket.once("close", () => http1Sockets.delete(socket));
+      h1.emit("connection", socket);
+      socket.resume();
+    };
     const h2 = http2.createServer({ settings }, handler);
     h2.on("session", trackSession);
     takeStreams(h2);
@@ -105,11 +119,18 @@ export function createOnePortServer(handler: NodeHandler, { tls, streamHandler, 
         if (isHttp2) {
           // The session reads back what is buffered on its next tick; resuming would drop it.
           h2.emit("connection", socket);
-        } else {
-          http1Sockets.set(socket, 0);
-          socket.once("close", () => http1Sockets.delete(socket));
-          h1.emit("connection", socket);
+        } else if (http1Reader) {
+          const connection = http1Reader(socket, (unread) => {
+            leanConnections.delete(connection);
+            socket.pause();
+            if (unread) socket.unshift(unread);
+            toNode(socket);
+          });
+          leanConnections.add(connection);
+          socket.once("close", () => leanConnections.delete(connection));
           socket.resume();
+        } else {
+          toNode(socket);
         }
       });
     });
@@ -130,6 +151,7 @@ export function createOnePortServer(handler: NodeHandler, { tls, streamHandler, 
       const closed = new Promise<void>((resolve) => front.close(() => resolve()));
       for (const session of sessions) session.close();
       for (const [socket, busy] of http1Sockets) if (busy === 0) socket.end();
+      for (const connection of leanConnections) connection.drain();
       const deadline = Date.now() + graceMs;
       while (sockets.size > 0 && Date.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, 25));

@@ -1,6 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import * as tls from "node:tls";
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import { InvitesService } from "../../gen/invites/v1/invites_pb.js";
@@ -17,7 +18,7 @@ beforeAll(async () => {
   const key = join(dir.path, "key.pem");
   execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"], { stdio: "ignore" });
   ca = readFileSync(cert);
-  server = await startTestServer({ tls: { cert: ca, key: readFileSync(key) }, http2MaxStreams: 150 });
+  server = await startTestServer({ tls: { cert: ca, key: readFileSync(key) }, http2MaxStreams: 150, keepAliveTimeoutMs: 400 });
 });
 afterAll(async () => {
   await server.close();
@@ -37,4 +38,16 @@ test.each([
 
 test("over TLS too, the server tells each HTTP/2 client how many calls it may have in flight", async () => {
   await expect(serverSettings(server.url, { ca })).resolves.toMatchObject({ maxConcurrentStreams: 150 });
+});
+
+test("an idle HTTP/1.1 connection over TLS closes after the keep-alive timeout", async () => {
+  const { port } = new URL(server.url);
+  const socket = tls.connect({ port: Number(port), host: "127.0.0.1", servername: "localhost", ca, ALPNProtocols: ["http/1.1"] });
+  await new Promise((resolve, reject) => socket.once("secureConnect", resolve).once("error", reject));
+  const closed = new Promise<number>((resolve) => socket.once("close", () => resolve(Date.now())));
+  const answered = new Promise<number>((resolve) => socket.once("data", () => resolve(Date.now())));
+  socket.write("GET /healthz HTTP/1.1\r\nhost: localhost\r\n\r\n");
+  const idleFor = (await closed) - (await answered);
+  expect(idleFor).toBeGreaterThanOrEqual(350);
+  expect(idleFor).toBeLessThan(2000);
 });

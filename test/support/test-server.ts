@@ -26,6 +26,7 @@ export async function startTestServer(
     corsOrigins: [],
     maxBodyBytes: 64 * 1024,
     http2MaxStreams: 100,
+    keepAliveTimeoutMs: 5000,
     shutdownGraceMs: 2000,
     shutdownDelayMs: 0,
     logLevel: "silent",

@@ -1,0 +1,175 @@
+import { STATUS_CODES, type IncomingHttpHeaders } from "node:http";
+import type * as net from "node:net";
+import type { CallRecord } from "../observability/call-record.js";
+import type { Observation, RequestObserver } from "../observability/request-observer.js";
+import { LazyAbort } from "./lean-call.js";
+import type { LeanUnary } from "./lean-unary.js";
+
+export interface LeanHttp1Options {
+  lean: LeanUnary;
+  observer: RequestObserver;
+  /** An idle connection is closed after this long, as Node's keepAliveTimeout does. */
+  keepAliveMs: number;
+}
+
+/** A cleartext HTTP/1.1 connection while the lean reader still holds it. */
+export interface LeanHttp1Connection {
+  /** Closes the connection now if idle, else once the call in flight is answered. */
+  drain(): void;
+}
+
+/**
+ * Gives a connection back to Node's HTTP/1.1 server, with the bytes read
+ * but not served, to serve from then on.
+ */
+export type HandOver = (unread: Buffer | undefined) => void;
+
+// What a request may not carry to be served here: each changes how the
+// message is framed or answered (CORS), and Node's server knows them all.
+const declinedFields = new Set(["transfer-encoding", "expect", "upgrade", "origin", "te", "trailer"]);
+const requestLine = /^POST (\/[!-~]*) HTTP\/1\.1$/;
+// RFC 9110's token before the colon; a value of visible characters, spaces and tabs (obs-text included, as Node accepts it).
+const fieldLine = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*([^\x00-\x08\x0a-\x1f\x7f]*?)[ \t]*$/;
+const contentLength = /^(?:0|[1-9][0-9]{0,8})$/;
+
+/**
+ * A reader of HTTP/1.1 for the lean path's Connect calls, in place of
+ * Node's request and response objects, which cost about a third of a JSON
+ * Read. It serves only requests it can read whole from what has arrived,
+ * framed by Content-Length and shaped as every Connect client sends them; at
+ * the first request that is anything else (another path or method, a
+ * request split across reads, chunked, CORS, a header it does not know how
+ * to judge) it hands the connection, with every byte not yet served, to
+ * Node's HTTP/1.1 server for good, so Node answers it as it always did.
+ */
+export function createLeanHttp1({ lean, observer, keepAliveMs }: LeanHttp1Options) {
+  return function take(socket: net.Socket, handOver: HandOver): LeanHttp1Connection {
+    let unread: Buffer | undefined;
+    let inFlight: { cancel: LazyAbort; observation: Observation; record: CallRecord } | undefined;
+    let draining = false;
+
+    const keepAliveFields = `connection: keep-alive\r\nkeep-alive: timeout=${Math.floor(keepAliveMs / 1000)}\r\n\r\n`;
+
+    const onData = (chunk: Buffer) => {
+      unread = unread ? Buffer.concat([unread, chunk]) : chunk;
+      // A client sending ahead of its answers waits in the kernel's buffers, not in ours.
+      if (inFlight && unread.length > lean.maxBodyBytes) socket.pause();
+      serveNext();
+    };
+    const onClose = () => {
+      if (!inFlight) return;
+      inFlight.cancel.abort();
+      inFlight.observation.end(200, false, inFlight.record);
+      inFlight = undefined;
+    };
+    const onTimeout = () => {
+      if (!inFlight) socket.destroy();
+    };
+    const onError = () => socket.destroy();
+    socket.on("data", onData).on("close", onClose).on("timeout", onTimeout).on("error", onError);
+    socket.setTimeout(keepAliveMs);
+
+    function giveUp() {
+      socket.off("data", onData).off("close", onClose).off("timeout", onTimeout).off("error", onError);
+      socket.setTimeout(0);
+      const rest = unread;
+      unread = undefined;
+      handOver(rest);
+    }
+
+    function serveNext() {
+      if (inFlight || !unread) return;
+      if (draining) {
+        socket.end();
+        return;
+      }
+      if (socket.isPaused()) socket.resume();
+      const request = readRequest(unread, lean.maxBodyBytes);
+      if (!request) return giveUp();
+      const { path, headers, bodyStart, bodyEnd } = request;
+      const body = unread.subarray(bodyStart, bodyEnd);
+      const record: CallRecord = {};
+      const cancel = new LazyAbort();
+      let observation: Observation | undefined;
+      const served = lean.http1("POST", path, headers, () => body, record, cancel, (status, head, answer) => {
+        if (inFlight?.cancel !== cancel) return;
+        inFlight = undefined;
+        let text = `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n`;
+        for (const name in head) text += `${name}: ${head[name]}\r\n`;
+        text += `x-request-id: ${observation!.requestId}\r\ndate: ${httpDate()}\r\n`;
+        text += draining ? "connection: close\r\n\r\n" : keepAliveFields;
+        const done = (err?: Error | null) => observation!.end(status, !err, record);
+        if (typeof answer === "string") {
+          socket.write(text + answer, done);
+        } else {
+          socket.cork();
+          socket.write(text, "latin1");
+          socket.write(answer, done);
+          socket.uncork();
+        }
+        if (draining) socket.end();
+        else serveNext();
+      });
+      if (!served) return giveUp();
+      const sent = headers["x-request-id"];
+      observation = observer.begin(typeof sent === "string" ? sent : undefined, "connect", path);
+      inFlight = { cancel, observation, record };
+      unread = bodyEnd < unread.length ? unread.subarray(bodyEnd) : undefined;
+    }
+
+    return {
+      drain() {
+        draining = true;
+        if (!inFlight) socket.end();
+      },
+    };
+  };
+}
+
+export type LeanHttp1 = ReturnType<typeof createLeanHttp1>;
+
+interface ReadRequest {
+  path: string;
+  headers: IncomingHttpHeaders;
+  bodyStart: number;
+  bodyEnd: number;
+}
+
+/** The first request in `bytes` if it is whole and of the shape served here; else undefined. */
+function readRequest(bytes: Buffer, maxBodyBytes: number): ReadRequest | undefined {
+  const headEnd = bytes.indexOf("\r\n\r\n");
+  if (headEnd < 0) return undefined;
+  const lines = bytes.toString("latin1", 0, headEnd).split("\r\n");
+  const target = requestLine.exec(lines[0]);
+  if (!target) return undefined;
+  const headers: IncomingHttpHeaders = Object.create(null);
+  for (let i = 1; i < lines.length; i++) {
+    const field = fieldLine.exec(lines[i]);
+    if (!field) return undefined;
+    const name = field[1].toLowerCase();
+    if (name in headers || declinedFields.has(name)) return undefined;
+    headers[name] = field[2];
+  }
+  const length = headers["content-length"];
+  if (headers.host === undefined || length === undefined || !contentLength.test(length)) return undefined;
+  const connection = headers.connection;
+  if (connection !== undefined && connection.toLowerCase() !== "keep-alive") return undefined;
+  const bodyStart = headEnd + 4;
+  const bodyEnd = bodyStart + Number(length);
+  // Node's server refuses a body too large in the service's own words.
+  if (bodyEnd - bodyStart > maxBodyBytes || bodyEnd > bytes.length) return undefined;
+  return { path: target[1], headers, bodyStart, bodyEnd };
+}
+
+let dateSecond = -1;
+let dateText = "";
+
+/** The Date field, made once a second. */
+function httpDate(): string {
+  const second = Math.floor(Date.now() / 1000);
+  if (second !== dateSecond) {
+    dateSecond = second;
+    dateText = new Date(second * 1000).toUTCString();
+  }
+  return dateText;
+}

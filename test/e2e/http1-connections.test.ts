@@ -1,0 +1,141 @@
+import { postJson } from "../support/http.js";
+import { connectPost, openRawHttp1 } from "../support/raw-http1.js";
+import { startTestServer, type TestServer } from "../support/test-server.js";
+
+// HTTP/1.1 connections as clients other than fetch use them: pipelined,
+// split, chunked, malformed, idle. The lean path reads Connect calls itself
+// and hands anything else to Node's server mid-connection; every answer here
+// must be the one Node's server alone gives (the connect-node project runs
+// this file with the lean path off).
+
+let server: TestServer;
+const keepAliveMs = 400;
+beforeAll(async () => (server = await startTestServer({ keepAliveTimeoutMs: keepAliveMs })));
+afterAll(() => server.close());
+
+const read = "/invites.v1.InvitesService/Read";
+const create = "/invites.v1.InvitesService/Create";
+
+async function createInvite(email: string): Promise<{ id: string; code: string }> {
+  const res = await postJson(`${server.url}${create}`, { group_id: "raw", email });
+  expect(res.status).toBe(200);
+  return res.json.invite;
+}
+
+async function countInvites(): Promise<number> {
+  const res = await postJson(`${server.url}/invites.v1.InvitesService/List`, { page_size: 1000 });
+  return (res.json.invites ?? []).length;
+}
+
+test("two calls written at once are answered in order on one connection, with Node's fields", async () => {
+  const [a, b] = [await createInvite("pipe-a@example.com"), await createInvite("pipe-b@example.com")];
+  const conn = await openRawHttp1(server.url);
+  await conn.write(connectPost(read, { code: a.code }, { "x-request-id": "first" }) + connectPost(read, { code: b.code }));
+  const first = await conn.next();
+  const second = await conn.next();
+  expect(first).toMatchObject({ status: 200, headers: { "x-request-id": "first", connection: "keep-alive", "content-type": "application/json" } });
+  expect(JSON.parse(first!.body).invite.id).toBe(a.id);
+  expect(first!.headers["content-length"]).toBe(String(Buffer.byteLength(first!.body)));
+  expect(Date.parse(first!.headers.date)).toBeGreaterThan(Date.now() - 60_000);
+  expect(JSON.parse(second!.body).invite.id).toBe(b.id);
+  expect(second!.headers["x-request-id"]).toMatch(/^[0-9a-f-]{36}$/);
+  conn.close();
+});
+
+test("a call written while another is in flight is answered after it", async () => {
+  const [a, b] = [await createInvite("turn-a@example.com"), await createInvite("turn-b@example.com")];
+  const conn = await openRawHttp1(server.url);
+  const written = conn.write(connectPost(read, { code: a.code }));
+  await conn.write(connectPost(read, { code: b.code }));
+  await written;
+  expect(JSON.parse((await conn.next())!.body).invite.id).toBe(a.id);
+  expect(JSON.parse((await conn.next())!.body).invite.id).toBe(b.id);
+  conn.close();
+});
+
+test("a request split across writes, then a GET, then a call again, all on one connection", async () => {
+  const invite = await createInvite("split@example.com");
+  const conn = await openRawHttp1(server.url);
+  const request = connectPost(read, { code: invite.code });
+  const cut = request.indexOf("\r\n\r\n") + 6;
+  await conn.write(request.slice(0, cut));
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  await conn.write(request.slice(cut));
+  expect(JSON.parse((await conn.next())!.body).invite.id).toBe(invite.id);
+  await conn.write("GET /healthz HTTP/1.1\r\nhost: localhost\r\n\r\n");
+  await expect(conn.next()).resolves.toMatchObject({ status: 200, body: "ok\n" });
+  await conn.write(connectPost(read, { code: invite.code }));
+  expect(JSON.parse((await conn.next())!.body).invite.id).toBe(invite.id);
+  conn.close();
+});
+
+test("a call after a GET written in the same write is answered after it", async () => {
+  const invite = await createInvite("after-get@example.com");
+  const conn = await openRawHttp1(server.url);
+  await conn.write(connectPost(read, { code: invite.code }) + "GET /healthz HTTP/1.1\r\nhost: localhost\r\n\r\n" + connectPost(read, { code: invite.code }));
+  expect(JSON.parse((await conn.next())!.body).invite.id).toBe(invite.id);
+  await expect(conn.next()).resolves.toMatchObject({ status: 200, body: "ok\n" });
+  expect(JSON.parse((await conn.next())!.body).invite.id).toBe(invite.id);
+  conn.close();
+});
+
+test("a chunked call is served", async () => {
+  const invite = await createInvite("chunked@example.com");
+  const conn = await openRawHttp1(server.url);
+  const body = JSON.stringify({ code: invite.code });
+  await conn.write(`POST ${read} HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n${body.length.toString(16)}\r\n${body}\r\n0\r\n\r\n`);
+  const res = await conn.next();
+  expect(res!.status).toBe(200);
+  expect(JSON.parse(res!.body).invite.id).toBe(invite.id);
+  conn.close();
+});
+
+test.each([
+  ["Content-Length beside Transfer-Encoding", (body: string) => `content-length: ${body.length}\r\ntransfer-encoding: chunked\r\n`],
+  ["two Content-Lengths", (body: string) => `content-length: ${body.length}\r\ncontent-length: ${body.length}\r\n`],
+  ["a folded field", (body: string) => `content-length: ${body.length}\r\nx-note: a\r\n b\r\n`],
+  ["a control character in a field", (body: string) => `content-length: ${body.length}\r\nx-note: a\x01b\r\n`],
+  ["a space before the colon", (body: string) => `content-length : ${body.length}\r\n`],
+])("%s: 400, the connection closed, nothing stored", async (_, fields) => {
+  const before = await countInvites();
+  const conn = await openRawHttp1(server.url);
+  const body = JSON.stringify({ group_id: "raw", email: "smuggled@example.com" });
+  await conn.write(`POST ${create} HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\n${fields(body)}\r\n${body}`);
+  await expect(conn.next()).resolves.toMatchObject({ status: 400 });
+  await conn.closed;
+  expect(await countInvites()).toBe(before);
+});
+
+test("Connection: close is answered, then the connection closes", async () => {
+  const invite = await createInvite("close@example.com");
+  const conn = await openRawHttp1(server.url);
+  await conn.write(connectPost(read, { code: invite.code }, { connection: "close" }));
+  const res = await conn.next();
+  expect(res).toMatchObject({ status: 200, headers: { connection: "close" } });
+  await conn.closed;
+});
+
+test("an oversized declared body is ResourceExhausted", async () => {
+  const conn = await openRawHttp1(server.url);
+  await conn.write(`POST ${create} HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/json\r\ncontent-length: ${70 * 1024}\r\n\r\n{}`);
+  const res = await conn.next();
+  expect(res!.status).toBe(429);
+  expect(JSON.parse(res!.body)).toMatchObject({ code: "resource_exhausted" });
+  conn.close();
+});
+
+test.each([
+  ["after a call", [connectPost(read, { code: "" })]],
+  ["after a GET", ["GET /healthz HTTP/1.1\r\nhost: localhost\r\n\r\n"]],
+])("an idle connection closes after the keep-alive timeout, %s", async (_, requests) => {
+  const conn = await openRawHttp1(server.url);
+  for (const request of requests) {
+    await conn.write(request);
+    const res = await conn.next();
+    expect(res!.headers["keep-alive"]).toBe("timeout=0");
+  }
+  const answered = Date.now();
+  const closedAt = await conn.closed;
+  expect(closedAt - answered).toBeGreaterThanOrEqual(keepAliveMs - 50);
+  expect(closedAt - answered).toBeLessThan(keepAliveMs + 1500);
+});

@@ -1,0 +1,133 @@
+import type { AddressInfo } from "node:net";
+import { create } from "@bufbuild/protobuf";
+import type { HandlerContext } from "@connectrpc/connect";
+import { InvitesService, InviteSchema, type ReadRequest } from "../../gen/invites/v1/invites_pb.js";
+import { createLeanHttp1 } from "../../src/http/lean-http1.js";
+import { createLeanUnary } from "../../src/http/lean-unary.js";
+import type { NodeResponse } from "../../src/http/node-types.js";
+import { createOnePortServer, type OnePortServer } from "../../src/http/one-port-server.js";
+import { createLogger } from "../../src/logger.js";
+import { createMetrics } from "../../src/observability/metrics.js";
+import { createRequestObserver } from "../../src/observability/request-observer.js";
+import { connectPost, openRawHttp1 } from "../support/raw-http1.js";
+
+// The lean HTTP/1.1 reader on its own, in front of a Node handler that
+// answers "node", so each test can tell which of the two served a request,
+// and with a Read handler a test can hold, to act while a call is in flight.
+
+const read = "/invites.v1.InvitesService/Read";
+const lines: string[] = [];
+const logs = () => lines.map((line) => JSON.parse(line) as Record<string, unknown>);
+let held: Map<string, { ctx: HandlerContext; release: () => void }>;
+let arrived: (code: string) => void;
+let server: OnePortServer;
+let url: string;
+
+beforeEach(async () => {
+  lines.length = 0;
+  held = new Map();
+  arrived = () => undefined;
+  const observer = createRequestObserver(createLogger("info", { write: (line) => lines.push(line) }), createMetrics());
+  const implementation = {
+    async read({ code }: ReadRequest, ctx: HandlerContext) {
+      if (code.startsWith("hold")) {
+        await new Promise<void>((release) => {
+          held.set(code, { ctx, release });
+          arrived(code);
+        });
+      }
+      return { invite: create(InviteSchema, { code }) };
+    },
+  };
+  const lean = createLeanUnary({ service: InvitesService, implementation, interceptors: [], jsonOptions: {}, maxBodyBytes: 1024, observe: observer });
+  const http1Reader = createLeanHttp1({ lean, observer, keepAliveMs: 5000 });
+  const node = (_: unknown, res: NodeResponse) => res.writeHead(200, { "content-length": "4" }).end("node");
+  server = createOnePortServer(node, { http2MaxStreams: 100, http1Reader, keepAliveMs: 5000 });
+  const address: AddressInfo = await server.listen(0, "127.0.0.1");
+  url = `http://127.0.0.1:${address.port}`;
+});
+afterEach(() => server.close(0));
+
+const arrival = (code: string) => new Promise<void>((resolve) => (arrived = (c) => c === code && resolve()));
+const codeOf = (body: string | undefined) => (body === "node" ? "node" : JSON.parse(body!).invite.code);
+
+test("serves whole calls itself, and at the first request it does not, hands the connection to Node for good", async () => {
+  const conn = await openRawHttp1(url);
+  await conn.write(connectPost(read, { code: "one" }));
+  expect(codeOf((await conn.next())?.body)).toBe("one");
+  const split = connectPost(read, { code: "two" });
+  await conn.write(split.slice(0, -3));
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  await conn.write(split.slice(-3));
+  expect(codeOf((await conn.next())?.body)).toBe("node");
+  await conn.write(connectPost(read, { code: "three" }));
+  expect(codeOf((await conn.next())?.body)).toBe("node");
+  conn.close();
+});
+
+test.each([
+  ["another path", connectPost("/invites.v1.InvitesService/Nope", {})],
+  ["CORS", connectPost(read, { code: "x" }, { origin: "https://app.example.com" })],
+  ["Connection: close", connectPost(read, { code: "x" }, { connection: "close" })],
+  ["a body larger than allowed", connectPost(read, { code: "x".repeat(2000) })],
+  ["a compressed body", connectPost(read, { code: "x" }, { "content-encoding": "gzip" })],
+  ["HTTP/1.0", connectPost(read, { code: "x" }).replace("HTTP/1.1", "HTTP/1.0")],
+])("leaves %s to Node", async (_, request) => {
+  const conn = await openRawHttp1(url);
+  await conn.write(request);
+  expect((await conn.next())?.body).toBe("node");
+  conn.close();
+});
+
+test("leaves a request without Host to Node, which refuses it", async () => {
+  const conn = await openRawHttp1(url);
+  await conn.write(connectPost(read, { code: "x" }).replace("host: localhost\r\n", ""));
+  await expect(conn.next()).resolves.toMatchObject({ status: 400 });
+  conn.close();
+});
+
+test("a call written while another is in flight is answered after it", async () => {
+  const conn = await openRawHttp1(url);
+  const first = arrival("hold-a");
+  await conn.write(connectPost(read, { code: "hold-a" }));
+  await first;
+  await conn.write(connectPost(read, { code: "b" }));
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  held.get("hold-a")!.release();
+  expect(codeOf((await conn.next())?.body)).toBe("hold-a");
+  expect(codeOf((await conn.next())?.body)).toBe("b");
+  conn.close();
+});
+
+test("a client leaving mid-call aborts the call's signal, and the call is logged canceled", async () => {
+  const conn = await openRawHttp1(url);
+  const first = arrival("hold-gone");
+  await conn.write(connectPost(read, { code: "hold-gone" }));
+  await first;
+  const { ctx, release } = held.get("hold-gone")!;
+  const aborted = new Promise((resolve) => ctx.signal.addEventListener("abort", resolve));
+  conn.close();
+  await aborted;
+  release();
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  expect(logs()).toEqual([expect.objectContaining({ procedure: read, code: "canceled" })]);
+});
+
+test("draining closes an idle connection at once, and a busy one after its answer, which says so", async () => {
+  const idle = await openRawHttp1(url);
+  await idle.write(connectPost(read, { code: "idle" }));
+  await idle.next();
+  const busy = await openRawHttp1(url);
+  const first = arrival("hold-busy");
+  await busy.write(connectPost(read, { code: "hold-busy" }));
+  await first;
+  const closing = server.close(10_000);
+  await idle.closed;
+  held.get("hold-busy")!.release();
+  await expect(busy.next()).resolves.toMatchObject({ headers: { connection: "close" } });
+  const answered = Date.now();
+  // Well before the grace period would cut it.
+  expect((await busy.closed) - answered).toBeLessThan(1000);
+  await closing;
+  expect(logs().map((line) => line.code)).toEqual(["ok", "ok"]);
+});

@@ -27,9 +27,7 @@ export type HandOver = (unread: Buffer | undefined) => void;
 // What a request may not carry to be served here: each changes how the
 // message is framed or answered (CORS), and Node's server knows them all.
 const declinedFields = new Set(["transfer-encoding", "expect", "upgrade", "origin", "te", "trailer"]);
-const requestLine = /^POST (\/[!-~]*) HTTP\/1\.1$/;
-// RFC 9110's token before the colon; a value of visible characters, spaces and tabs (obs-text included, as Node accepts it).
-const fieldLine = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*([^\x00-\x08\x0a-\x1f\x7f]*?)[ \t]*$/;
+const headTerminator = Buffer.from("\r\n\r\n");
 const contentLength = /^(?:0|[1-9][0-9]{0,8})$/;
 
 /**
@@ -137,18 +135,24 @@ interface ReadRequest {
 
 /** The first request in `bytes` if it is whole and of the shape served here; else undefined. */
 function readRequest(bytes: Buffer, maxBodyBytes: number): ReadRequest | undefined {
-  const headEnd = bytes.indexOf("\r\n\r\n");
+  const headEnd = bytes.indexOf(headTerminator);
   if (headEnd < 0) return undefined;
-  const lines = bytes.toString("latin1", 0, headEnd).split("\r\n");
-  const target = requestLine.exec(lines[0]);
-  if (!target) return undefined;
-  const headers: IncomingHttpHeaders = Object.create(null);
-  for (let i = 1; i < lines.length; i++) {
-    const field = fieldLine.exec(lines[i]);
+  const head = bytes.toString("latin1", 0, headEnd);
+  let lineEnd = head.indexOf("\r\n");
+  if (lineEnd < 0 || !head.startsWith("POST /") || !head.startsWith(" HTTP/1.1", lineEnd - 9)) return undefined;
+  // Whatever it holds, it is served only if it is exactly one of the service's paths.
+  const path = head.slice(5, lineEnd - 9);
+  // A plain object, as Node's own request headers are.
+  const headers: IncomingHttpHeaders = {};
+  for (let at = lineEnd + 2; at < head.length; at = lineEnd + 2) {
+    lineEnd = head.indexOf("\r\n", at);
+    if (lineEnd < 0) lineEnd = head.length;
+    const field = readField(head, at, lineEnd);
     if (!field) return undefined;
-    const name = field[1].toLowerCase();
+    const name = field[0].toLowerCase();
+    // `in` also refuses names on Object's prototype, such as constructor.
     if (name in headers || declinedFields.has(name)) return undefined;
-    headers[name] = field[2];
+    headers[name] = field[1];
   }
   const length = headers["content-length"];
   if (headers.host === undefined || length === undefined || !contentLength.test(length)) return undefined;
@@ -158,8 +162,33 @@ function readRequest(bytes: Buffer, maxBodyBytes: number): ReadRequest | undefin
   const bodyEnd = bodyStart + Number(length);
   // Node's server refuses a body too large in the service's own words.
   if (bodyEnd - bodyStart > maxBodyBytes || bodyEnd > bytes.length) return undefined;
-  return { path: target[1], headers, bodyStart, bodyEnd };
+  return { path, headers, bodyStart, bodyEnd };
 }
+
+/**
+ * A field line's name and value: the name RFC 9110's token right before the
+ * colon, the value without the spaces and tabs around it, and free of
+ * control characters other than tab (obs-text is kept, as Node keeps it).
+ */
+function readField(head: string, start: number, end: number): [string, string] | undefined {
+  let colon = start;
+  while (colon < end && isTokenChar(head.charCodeAt(colon))) colon++;
+  if (colon === start || colon === end || head.charCodeAt(colon) !== 0x3a) return undefined;
+  let from = colon + 1;
+  let to = end;
+  while (from < to && isBlank(head.charCodeAt(from))) from++;
+  while (to > from && isBlank(head.charCodeAt(to - 1))) to--;
+  for (let i = from; i < to; i++) {
+    const c = head.charCodeAt(i);
+    if ((c < 0x20 && c !== 0x09) || c === 0x7f) return undefined;
+  }
+  return [head.slice(start, colon), head.slice(from, to)];
+}
+
+const tokenChars = new Uint8Array(128);
+for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") tokenChars[c.charCodeAt(0)] = 1;
+const isTokenChar = (c: number) => c < 128 && tokenChars[c] === 1;
+const isBlank = (c: number) => c === 0x20 || c === 0x09;
 
 let dateSecond = -1;
 let dateText = "";

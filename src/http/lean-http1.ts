@@ -1,4 +1,4 @@
-import { STATUS_CODES, type IncomingHttpHeaders } from "node:http";
+import { STATUS_CODES, maxHeaderSize, type IncomingHttpHeaders } from "node:http";
 import type * as net from "node:net";
 import type { CallRecord } from "../observability/call-record.js";
 import type { Observation, RequestObserver } from "../observability/request-observer.js";
@@ -14,19 +14,23 @@ export interface LeanHttp1Options {
 
 /** A cleartext HTTP/1.1 connection while the lean reader still holds it. */
 export interface LeanHttp1Connection {
-  /** Closes the connection now if idle, else once the call in flight is answered. */
-  drain(): void;
+  /** Ends the connection if no call is in flight or waiting to be read. */
+  closeIfIdle(): void;
 }
 
-/**
- * Gives a connection back to Node's HTTP/1.1 server, with the bytes read
- * but not served, to serve from then on.
- */
-export type HandOver = (unread: Buffer | undefined) => void;
+export interface Http1Handling {
+  /**
+   * Gives the connection back to Node's HTTP/1.1 server, with the bytes
+   * read but not served, to serve from then on.
+   */
+  handOver(unread: Buffer | undefined): void;
+  /** Whether the server is draining: each answer then closes its connection, as Node's server does. */
+  draining(): boolean;
+}
 
 // What a request may not carry to be served here: each changes how the
 // message is framed or answered (CORS), and Node's server knows them all.
-const declinedFields = new Set(["transfer-encoding", "expect", "upgrade", "origin", "te", "trailer"]);
+const declinedFields = new Set(["transfer-encoding", "expect", "upgrade", "origin", "te", "trailer", "proxy-connection"]);
 const headTerminator = Buffer.from("\r\n\r\n");
 const contentLength = /^(?:0|[1-9][0-9]{0,8})$/;
 
@@ -41,17 +45,17 @@ const contentLength = /^(?:0|[1-9][0-9]{0,8})$/;
  * Node's HTTP/1.1 server for good, so Node answers it as it always did.
  */
 export function createLeanHttp1({ lean, observer, keepAliveMs }: LeanHttp1Options) {
-  return function take(socket: net.Socket, handOver: HandOver): LeanHttp1Connection {
+  return function take(socket: net.Socket, { handOver, draining }: Http1Handling): LeanHttp1Connection {
     let unread: Buffer | undefined;
     let inFlight: { cancel: LazyAbort; observation: Observation; record: CallRecord } | undefined;
-    let draining = false;
+    let awaitingDrain = false;
 
     const keepAliveFields = `connection: keep-alive\r\nkeep-alive: timeout=${Math.floor(keepAliveMs / 1000)}\r\n\r\n`;
 
     const onData = (chunk: Buffer) => {
       unread = unread ? Buffer.concat([unread, chunk]) : chunk;
-      // A client sending ahead of its answers waits in the kernel's buffers, not in ours.
-      if (inFlight && unread.length > lean.maxBodyBytes) socket.pause();
+      // One call at a time: what a client sends ahead waits in the kernel's buffers, not in ours.
+      if (inFlight || awaitingDrain) socket.pause();
       serveNext();
     };
     const onClose = () => {
@@ -76,12 +80,21 @@ export function createLeanHttp1({ lean, observer, keepAliveMs }: LeanHttp1Option
     }
 
     function serveNext() {
-      if (inFlight || !unread) return;
-      if (draining) {
-        socket.end();
+      if (inFlight || awaitingDrain || socket.writableEnded) return;
+      if (socket.writableNeedDrain) {
+        // A client that does not read its answers is not read either, as Node's server does.
+        awaitingDrain = true;
+        socket.pause();
+        socket.once("drain", () => {
+          awaitingDrain = false;
+          serveNext();
+        });
         return;
       }
-      if (socket.isPaused()) socket.resume();
+      if (!unread) {
+        if (socket.isPaused()) socket.resume();
+        return;
+      }
       const request = readRequest(unread, lean.maxBodyBytes);
       if (!request) return giveUp();
       const { path, headers, bodyStart, bodyEnd } = request;
@@ -92,10 +105,11 @@ export function createLeanHttp1({ lean, observer, keepAliveMs }: LeanHttp1Option
       const served = lean.http1("POST", path, headers, () => body, record, cancel, (status, head, answer) => {
         if (inFlight?.cancel !== cancel) return;
         inFlight = undefined;
-        let text = `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n`;
+        const closing = draining();
+        let text = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? "unknown"}\r\n`;
         for (const name in head) text += `${name}: ${head[name]}\r\n`;
         text += `x-request-id: ${observation!.requestId}\r\ndate: ${httpDate()}\r\n`;
-        text += draining ? "connection: close\r\n\r\n" : keepAliveFields;
+        text += closing ? "connection: close\r\n\r\n" : keepAliveFields;
         const done = (err?: Error | null) => observation!.end(status, !err, record);
         if (typeof answer === "string") {
           socket.write(text + answer, done);
@@ -105,7 +119,7 @@ export function createLeanHttp1({ lean, observer, keepAliveMs }: LeanHttp1Option
           socket.write(answer, done);
           socket.uncork();
         }
-        if (draining) socket.end();
+        if (closing) socket.end();
         else serveNext();
       });
       if (!served) return giveUp();
@@ -116,9 +130,8 @@ export function createLeanHttp1({ lean, observer, keepAliveMs }: LeanHttp1Option
     }
 
     return {
-      drain() {
-        draining = true;
-        if (!inFlight) socket.end();
+      closeIfIdle() {
+        if (!inFlight && !unread) socket.end();
       },
     };
   };
@@ -136,7 +149,8 @@ interface ReadRequest {
 /** The first request in `bytes` if it is whole and of the shape served here; else undefined. */
 function readRequest(bytes: Buffer, maxBodyBytes: number): ReadRequest | undefined {
   const headEnd = bytes.indexOf(headTerminator);
-  if (headEnd < 0) return undefined;
+  // Node's server answers a head over its limit with 431.
+  if (headEnd < 0 || headEnd > maxHeaderSize) return undefined;
   const head = bytes.toString("latin1", 0, headEnd);
   let lineEnd = head.indexOf("\r\n");
   if (lineEnd < 0 || !head.startsWith("POST /") || !head.startsWith(" HTTP/1.1", lineEnd - 9)) return undefined;

@@ -111,6 +111,8 @@ export function createOnePortServer(handler: NodeHandler, { tls, streamHandler, 
     // under Nagle's algorithm (HTTP/2 sessions turn it off on their own).
     front = net.createServer({ noDelay: true }, (socket) => {
       track(socket);
+      // Until a server takes the socket, nothing else listens for its errors: a client resetting before its first byte crashed the process.
+      socket.on("error", () => socket.destroy());
       socket.once("data", (chunk) => {
         socket.pause();
         socket.unshift(chunk);
@@ -120,11 +122,14 @@ export function createOnePortServer(handler: NodeHandler, { tls, streamHandler, 
           // The session reads back what is buffered on its next tick; resuming would drop it.
           h2.emit("connection", socket);
         } else if (http1Reader) {
-          const connection = http1Reader(socket, (unread) => {
-            leanConnections.delete(connection);
-            socket.pause();
-            if (unread) socket.unshift(unread);
-            toNode(socket);
+          const connection = http1Reader(socket, {
+            handOver(unread) {
+              leanConnections.delete(connection);
+              socket.pause();
+              if (unread) socket.unshift(unread);
+              toNode(socket);
+            },
+            draining: () => draining,
           });
           leanConnections.add(connection);
           socket.once("close", () => leanConnections.delete(connection));
@@ -134,6 +139,11 @@ export function createOnePortServer(handler: NodeHandler, { tls, streamHandler, 
         }
       });
     });
+    // Node enforces headersTimeout and requestTimeout only on a server that has
+    // emitted 'listening', which h1, never listening itself, had not: a client
+    // could hold a connection open for good with a head it never finished.
+    front.once("listening", () => h1.emit("listening"));
+    front.once("close", () => h1.close());
   }
 
   return {
@@ -151,7 +161,7 @@ export function createOnePortServer(handler: NodeHandler, { tls, streamHandler, 
       const closed = new Promise<void>((resolve) => front.close(() => resolve()));
       for (const session of sessions) session.close();
       for (const [socket, busy] of http1Sockets) if (busy === 0) socket.end();
-      for (const connection of leanConnections) connection.drain();
+      for (const connection of leanConnections) connection.closeIfIdle();
       const deadline = Date.now() + graceMs;
       while (sockets.size > 0 && Date.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, 25));

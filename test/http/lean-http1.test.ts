@@ -19,6 +19,7 @@ const read = "/invites.v1.InvitesService/Read";
 const lines: string[] = [];
 const logs = () => lines.map((line) => JSON.parse(line) as Record<string, unknown>);
 let held: Map<string, { ctx: HandlerContext; release: () => void }>;
+let calls: number;
 let arrived: (code: string) => void;
 let server: OnePortServer;
 let url: string;
@@ -26,10 +27,13 @@ let url: string;
 beforeEach(async () => {
   lines.length = 0;
   held = new Map();
+  calls = 0;
   arrived = () => undefined;
   const observer = createRequestObserver(createLogger("info", { write: (line) => lines.push(line) }), createMetrics());
   const implementation = {
     async read({ code }: ReadRequest, ctx: HandlerContext) {
+      calls++;
+      if (code.startsWith("big")) return { invite: create(InviteSchema, { code, email: "x".repeat(200_000) }) };
       if (code.startsWith("hold")) {
         await new Promise<void>((release) => {
           held.set(code, { ctx, release });
@@ -72,6 +76,7 @@ test.each([
   ["a body larger than allowed", connectPost(read, { code: "x".repeat(2000) })],
   ["a compressed body", connectPost(read, { code: "x" }, { "content-encoding": "gzip" })],
   ["HTTP/1.0", connectPost(read, { code: "x" }).replace("HTTP/1.1", "HTTP/1.0")],
+  ["Proxy-Connection, which Node takes for Connection", connectPost(read, { code: "x" }, { "proxy-connection": "close" })],
 ])("leaves %s to Node", async (_, request) => {
   const conn = await openRawHttp1(url);
   await conn.write(request);
@@ -130,4 +135,28 @@ test("draining closes an idle connection at once, and a busy one after its answe
   expect((await busy.closed) - answered).toBeLessThan(1000);
   await closing;
   expect(logs().map((line) => line.code)).toEqual(["ok", "ok"]);
+});
+
+test("a client that does not read its answers is not read either, and gets every answer once it reads", async () => {
+  const conn = await openRawHttp1(url, { paused: true });
+  // Few enough to arrive in one read: a call split across reads would go to Node.
+  const requests = 300;
+  await conn.write(Array.from({ length: requests }, (_, i) => connectPost(read, { code: `big-${i}` })).join(""));
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  // The kernel's buffers hold some tens of 200-KB answers.
+  expect(calls).toBeLessThan(requests / 2);
+  conn.resume();
+  for (let i = 0; i < requests; i++) expect(codeOf((await conn.next())?.body)).toBe(`big-${i}`);
+  expect(calls).toBe(requests);
+  conn.close();
+});
+
+test("a connection whose first call arrives while the server drains is answered, then closed", async () => {
+  const conn = await openRawHttp1(url);
+  const closing = server.close(10_000);
+  await conn.write(connectPost(read, { code: "late" }));
+  await expect(conn.next()).resolves.toMatchObject({ headers: { connection: "close" } });
+  const answered = Date.now();
+  expect((await conn.closed) - answered).toBeLessThan(1000);
+  await closing;
 });

@@ -1,4 +1,4 @@
-import { createServer } from "node:net";
+import { connect, createServer } from "node:net";
 import { join } from "node:path";
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { ReadRequestSchema, ReadResponseSchema } from "../../gen/invites/v1/invites_pb.js";
@@ -88,6 +88,20 @@ describe("start-up and shutdown", () => {
       expect(created.status).toBe(200);
     }
     expect(server.child.exitCode).toBeNull();
+    await expect(server.stop("SIGTERM")).resolves.toBe(0);
+  });
+
+  test("a client resetting its connection before its first byte does not stop the service", async () => {
+    const server = await startServerProcess({ DATABASE_URL: join(dir.path, "reset.db") });
+    const { port } = new URL(server.url);
+    const socket = connect(Number(port), "127.0.0.1");
+    await new Promise((resolve) => socket.once("connect", resolve));
+    // Long enough for the server to have taken the connection and be reading it.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    socket.resetAndDestroy();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(server.child.exitCode).toBeNull();
+    await expect(fetch(`${server.url}/healthz`).then((res) => res.status)).resolves.toBe(200);
     await expect(server.stop("SIGTERM")).resolves.toBe(0);
   });
 

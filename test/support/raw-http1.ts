@@ -12,7 +12,7 @@ export interface RawResponse {
  * reads answers framed by Content-Length or chunked, so a test can pipeline, split requests and watch the
  * connection close, which fetch hides.
  */
-export async function openRawHttp1(url: string) {
+export async function openRawHttp1(url: string, { paused = false } = {}) {
   const { hostname, port } = new URL(url);
   const socket = net.connect(Number(port), hostname);
   await new Promise<void>((resolve, reject) => socket.once("connect", resolve).once("error", reject));
@@ -27,6 +27,7 @@ export async function openRawHttp1(url: string) {
     }),
   );
   socket.on("error", () => undefined);
+  if (paused) socket.pause();
   socket.on("data", (chunk: Buffer) => {
     received = Buffer.concat([received, chunk]);
     wake?.();
@@ -64,6 +65,8 @@ export async function openRawHttp1(url: string) {
     /** Resolves with the time the connection closed. */
     closed,
     close: () => socket.destroy(),
+    /** Starts reading, for a connection opened paused. */
+    resume: () => socket.resume(),
   };
 }
 

@@ -7,6 +7,7 @@ import { InvitesService } from "../gen/invites/v1/invites_pb.js";
 import { createInvitesHandlers, routes } from "./connect.js";
 import { createHttpHandler } from "./http/http-handler.js";
 import { createLeanHttp1 } from "./http/lean-http1.js";
+import { createM3oLean } from "./http/m3o.js";
 import { createLeanUnary, maxTimeoutMs } from "./http/lean-unary.js";
 import { createOnePortServer } from "./http/one-port-server.js";
 import { startRetention } from "./invites/retention.js";
@@ -61,7 +62,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     : undefined;
   const handler = createHttpHandler({ router, corsOrigins: config.corsOrigins, maxBodyBytes: config.maxBodyBytes, logger, metrics, isServing, observer, lean });
   const keepAliveMs = config.keepAliveTimeoutMs;
-  const http1Reader = lean && createLeanHttp1({ lean, observer, keepAliveMs });
+  const http1Reader = lean && createLeanHttp1({ lean, m3o: createM3oLean(lean), observer, keepAliveMs });
   const server = createOnePortServer(handler, { tls: config.tls, streamHandler: lean?.http2Stream, http2MaxStreams: config.http2MaxStreams, http1Reader, keepAliveMs });
   let address;
   try {

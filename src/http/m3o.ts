@@ -1,14 +1,15 @@
-import { STATUS_CODES } from "node:http";
+import { STATUS_CODES, type IncomingHttpHeaders } from "node:http";
 import { fromBinary, isMessage, type JsonValue } from "@bufbuild/protobuf";
-import { Code, ConnectError, createContextKey, type ContextValues, type Interceptor } from "@connectrpc/connect";
+import { Code, ConnectError, createContextKey, createContextValues, type ContextValues, type Interceptor } from "@connectrpc/connect";
 import { codeToHttpStatus, codeToString } from "@connectrpc/connect/protocol-connect";
 import type { UniversalHandler } from "@connectrpc/connect/protocol";
 import { ErrorInfoSchema } from "../../gen/google/rpc/error_details_pb.js";
 import { CreateRequestSchema, InvitesService } from "../../gen/invites/v1/invites_pb.js";
 import { errorReason, rpcError } from "../errors.js";
+import { callRecordKey, type CallRecord } from "../observability/call-record.js";
 import type { NodeRequest, NodeResponse } from "./node-types.js";
-import { abortWhenClientLeaves } from "./lean-call.js";
-import type { LeanUnary } from "./lean-unary.js";
+import { abortWhenClientLeaves, type LazyAbort } from "./lean-call.js";
+import type { Http1Respond, LeanUnary } from "./lean-unary.js";
 import { BodyTooLargeError, readBody } from "./read-body.js";
 
 type M3oLeanCall = NonNullable<ReturnType<LeanUnary["m3oCall"]>>;
@@ -68,30 +69,65 @@ export function createM3oHandler(handlers: readonly UniversalHandler[], maxBodyB
       if (err instanceof BodyTooLargeError) return sendError(res, head, 413, "REQUEST_TOO_LARGE", err.message);
       return sendAnswer(res, head, invalidJson);
     }
-    const header = new Headers({ "content-type": "application/json" });
-    for (const name of forwardedHeaders) {
-      const value = req.headers[name];
-      if (typeof value === "string") header.set(name, value);
-    }
+    const header = forwarded(req.headers);
     // M3O invites were always for an email: open links are not offered here.
     const values = contextValues.set(m3oCallKey, true);
     const leanCall = lean?.m3oCall(handler.method);
-    sendAnswer(res, head, await (leanCall ? viaLean(leanCall, text, header, values, res) : viaConnect(handler, text, header, values, req, res)));
+    sendAnswer(res, head, await (leanCall ? viaLean(leanCall, text, header, values, abortWhenClientLeaves(res)) : viaConnect(handler, text, header, values, req, res)));
   };
+}
+
+/**
+ * The M3O calls the lean path serves, for a reader of HTTP/1.1 of its own:
+ * runs the call named by `path` with its whole body and answers through
+ * `respond` as the M3O handler would, or returns false for any other path.
+ */
+export function createM3oLean(lean: LeanUnary) {
+  const calls = new Map<string, M3oLeanCall>();
+  for (const method of InvitesService.methods) {
+    const call = lean.m3oCall(method);
+    if (call) calls.set(method.name.toLowerCase(), call);
+  }
+  return (path: string, headers: IncomingHttpHeaders, body: Buffer, record: CallRecord, cancel: LazyAbort, respond: Http1Respond): boolean => {
+    const call = calls.get(m3oMethodOf(path)?.toLowerCase() ?? "");
+    if (!call) return false;
+    const text = body.toString("utf8");
+    const values = createContextValues().set(callRecordKey, record).set(m3oCallKey, true);
+    viaLean(call, text.trim() === "" ? "{}" : text, forwarded(headers), values, cancel).then((answer) => {
+      const { status, body } = answerParts(answer);
+      respond(status, { "content-type": "application/json", "content-length": String(Buffer.byteLength(body)) }, body);
+    });
+    return true;
+  };
+}
+
+export type M3oLean = ReturnType<typeof createM3oLean>;
+
+function forwarded(incoming: IncomingHttpHeaders): Headers {
+  const header = new Headers({ "content-type": "application/json" });
+  for (const name of forwardedHeaders) {
+    const value = incoming[name];
+    if (typeof value === "string") header.set(name, value);
+  }
+  return header;
 }
 
 /** The response's headers, written with its status in one writeHead: a header set ahead sends Node's writeHead down its slow path. */
 type Head = Record<string, string>;
 
 function sendAnswer(res: NodeResponse, head: Head, answer: M3oAnswer): void {
-  if (!answer.ok) return sendError(res, head, answer.status, answer.id, answer.detail);
-  res.writeHead(200, head);
-  res.end(answer.body);
+  const { status, body } = answerParts(answer);
+  res.writeHead(status, head);
+  res.end(body);
 }
 
-async function viaLean(call: M3oLeanCall, text: string, header: Headers, values: ContextValues, res: NodeResponse): Promise<M3oAnswer> {
+function answerParts(answer: M3oAnswer): { status: number; body: string | Uint8Array } {
+  return answer.ok ? { status: 200, body: answer.body } : { status: answer.status, body: errorBody(answer.status, answer.id, answer.detail) };
+}
+
+async function viaLean(call: M3oLeanCall, text: string, header: Headers, values: ContextValues, cancel: LazyAbort): Promise<M3oAnswer> {
   try {
-    return { ok: true, body: await call(text, header, values, abortWhenClientLeaves(res)) };
+    return { ok: true, body: await call(text, header, values, cancel) };
   } catch (err) {
     const error = ConnectError.from(err);
     // Text that is not JSON at all fails as the message's decoding; M3O calls it INVALID_JSON.
@@ -137,9 +173,12 @@ export function m3oMethodOf(path: string): string | undefined {
 }
 
 function sendError(res: NodeResponse, head: Head, status: number, id: string, detail: string): void {
-  const body = JSON.stringify({ id, code: status, detail, status: STATUS_CODES[status] ?? "Error" });
   res.writeHead(status, head);
-  res.end(body);
+  res.end(errorBody(status, id, detail));
+}
+
+function errorBody(status: number, id: string, detail: string): string {
+  return JSON.stringify({ id, code: status, detail, status: STATUS_CODES[status] ?? "Error" });
 }
 
 interface ConnectErrorJson {

@@ -4,6 +4,7 @@ import type { HandlerContext } from "@connectrpc/connect";
 import { InvitesService, InviteSchema, type ReadRequest } from "../../gen/invites/v1/invites_pb.js";
 import { createLeanHttp1 } from "../../src/http/lean-http1.js";
 import { createLeanUnary } from "../../src/http/lean-unary.js";
+import { createM3oLean } from "../../src/http/m3o.js";
 import type { NodeResponse } from "../../src/http/node-types.js";
 import { createOnePortServer, type OnePortServer } from "../../src/http/one-port-server.js";
 import { createLogger } from "../../src/logger.js";
@@ -44,7 +45,7 @@ beforeEach(async () => {
     },
   };
   const lean = createLeanUnary({ service: InvitesService, implementation, interceptors: [], jsonOptions: {}, maxBodyBytes: 1024, observe: observer });
-  const http1Reader = createLeanHttp1({ lean, observer, keepAliveMs: 5000 });
+  const http1Reader = createLeanHttp1({ lean, m3o: createM3oLean(lean), observer, keepAliveMs: 5000 });
   const node = (_: unknown, res: NodeResponse) => res.writeHead(200, { "content-length": "4" }).end("node");
   server = createOnePortServer(node, { http2MaxStreams: 100, http1Reader, keepAliveMs: 5000 });
   const address: AddressInfo = await server.listen(0, "127.0.0.1");
@@ -69,8 +70,18 @@ test("serves whole calls itself, and at the first request it does not, hands the
   conn.close();
 });
 
+test("serves an M3O path itself too, logged as M3O", async () => {
+  const conn = await openRawHttp1(url);
+  await conn.write(connectPost("/v1/invites/Read", { code: "m3o" }));
+  expect(codeOf((await conn.next())?.body)).toBe("m3o");
+  conn.close();
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  expect(logs()).toEqual([expect.objectContaining({ protocol: "m3o", code: "ok" })]);
+});
+
 test.each([
   ["another path", connectPost("/invites.v1.InvitesService/Nope", {})],
+  ["an M3O path the lean path does not serve", connectPost("/v1/invites/Nope", {})],
   ["CORS", connectPost(read, { code: "x" }, { origin: "https://app.example.com" })],
   ["Connection: close", connectPost(read, { code: "x" }, { connection: "close" })],
   ["a body larger than allowed", connectPost(read, { code: "x".repeat(2000) })],

@@ -21,8 +21,8 @@ import {
   type UnaryRequest,
   type UnaryResponse,
 } from "@connectrpc/connect";
-import { codeToHttpStatus, errorToJsonBytes, parseTimeout as parseConnectTimeout } from "@connectrpc/connect/protocol-connect";
-import { parseTimeout as parseGrpcTimeout, setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
+import { codeToHttpStatus, errorToJsonBytes } from "@connectrpc/connect/protocol-connect";
+import { setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
 import { binaryEncoder } from "../codec/binary-encoder.js";
 import { jsonDecoder } from "../codec/json-decoder.js";
 import { jsonEncoder } from "../codec/json-encoder.js";
@@ -31,6 +31,7 @@ import type { RequestObserver } from "../observability/request-observer.js";
 import { encodeGrpcMessage } from "./grpc-message.js";
 import { headersView } from "./headers-view.js";
 import { LazyAbort, LeanRequest, LeanResponse, PlainContext } from "./lean-call.js";
+import { timeoutOf, wireOf, type Wire } from "./lean-wire.js";
 import { BodyTooLargeError, readBody } from "./read-body.js";
 
 type UnaryImpl = (request: unknown, context: HandlerContext) => Promise<unknown> | unknown;
@@ -53,8 +54,6 @@ export interface LeanUnaryOptions {
   observe: RequestObserver;
 }
 
-type Wire = "grpc" | "proto" | "json";
-
 /** Writes an HTTP/1.1 answer: the head holds every field but x-request-id, content-length included. */
 export type Http1Respond = (status: number, head: Record<string, string>, body: Uint8Array | string) => void;
 
@@ -68,8 +67,6 @@ interface Entry {
   encodeJson: (message: Message) => string;
   decodeJson: (text: string) => Message;
 }
-/** The longest deadline a client may ask for; connect-node is given the same. */
-export const maxTimeoutMs = 24 * 60 * 60 * 1000;
 
 /**
  * A lean path for the common calls: unary methods of one service, gRPC over
@@ -149,22 +146,6 @@ export function createLeanUnary(options: LeanUnaryOptions) {
       if (err instanceof ConnectError) throw err;
       throw new ConnectError(`cannot decode message ${method.input.typeName}: ${(err as Error).message}`, Code.InvalidArgument);
     }
-  }
-
-  function wireOf(contentType: string | undefined, contentEncoding: string | undefined): Wire | undefined {
-    if (contentEncoding && contentEncoding !== "identity") return undefined;
-    if (contentType === "application/grpc" || contentType === "application/grpc+proto") return "grpc";
-    if (contentType === "application/proto") return "proto";
-    if (contentType === "application/json" || contentType === "application/json; charset=utf-8") return "json";
-    return undefined;
-  }
-
-  function timeoutOf(wire: Wire, headers: http2.IncomingHttpHeaders): number | undefined {
-    const raw = headers[wire === "grpc" ? "grpc-timeout" : "connect-timeout-ms"];
-    if (typeof raw !== "string") return undefined;
-    const parsed = wire === "grpc" ? parseGrpcTimeout(raw, maxTimeoutMs) : parseConnectTimeout(raw, maxTimeoutMs);
-    if (parsed.error) throw parsed.error;
-    return parsed.timeoutMs;
   }
 
   /** Answers through `reply` once the body has arrived: the part every transport shares. */

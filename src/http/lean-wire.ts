@@ -1,0 +1,27 @@
+import type { IncomingHttpHeaders } from "node:http2";
+import { parseTimeout as parseConnectTimeout } from "@connectrpc/connect/protocol-connect";
+import { parseTimeout as parseGrpcTimeout } from "@connectrpc/connect/protocol-grpc";
+
+/** How a lean call's messages travel: gRPC's framing, or Connect's proto or JSON. */
+export type Wire = "grpc" | "proto" | "json";
+
+/** The longest deadline a client may ask for; connect-node is given the same. */
+export const maxTimeoutMs = 24 * 60 * 60 * 1000;
+
+/** The wire a request's content type names, or undefined for what only connect-node serves (compression, other types). */
+export function wireOf(contentType: string | undefined, contentEncoding: string | undefined): Wire | undefined {
+  if (contentEncoding && contentEncoding !== "identity") return undefined;
+  if (contentType === "application/grpc" || contentType === "application/grpc+proto") return "grpc";
+  if (contentType === "application/proto") return "proto";
+  if (contentType === "application/json" || contentType === "application/json; charset=utf-8") return "json";
+  return undefined;
+}
+
+/** The deadline a request asks for, in milliseconds; throws connect's own error for a malformed one. */
+export function timeoutOf(wire: Wire, headers: IncomingHttpHeaders): number | undefined {
+  const raw = headers[wire === "grpc" ? "grpc-timeout" : "connect-timeout-ms"];
+  if (typeof raw !== "string") return undefined;
+  const parsed = wire === "grpc" ? parseGrpcTimeout(raw, maxTimeoutMs) : parseConnectTimeout(raw, maxTimeoutMs);
+  if (parsed.error) throw parsed.error;
+  return parsed.timeoutMs;
+}

@@ -54,6 +54,15 @@ beforeEach(async () => {
 afterEach(() => server.close(0));
 
 const arrival = (code: string) => new Promise<void>((resolve) => (arrived = (c) => c === code && resolve()));
+/** A connection with a Read of `code` in flight, its handler holding it until released. */
+async function callHeld(code: string) {
+  const conn = await openRawHttp1(url);
+  const arrived = arrival(code);
+  await conn.write(connectPost(read, { code }));
+  await arrived;
+  return { conn, ...held.get(code)! };
+}
+
 const codeOf = (body: string | undefined) => (body === "node" ? "node" : JSON.parse(body!).invite.code);
 
 test("serves whole calls itself, and at the first request it does not, hands the connection to Node for good", async () => {
@@ -103,24 +112,17 @@ test("leaves a request without Host to Node, which refuses it", async () => {
 });
 
 test("a call written while another is in flight is answered after it", async () => {
-  const conn = await openRawHttp1(url);
-  const first = arrival("hold-a");
-  await conn.write(connectPost(read, { code: "hold-a" }));
-  await first;
+  const { conn, release } = await callHeld("hold-a");
   await conn.write(connectPost(read, { code: "b" }));
   await new Promise((resolve) => setTimeout(resolve, 30));
-  held.get("hold-a")!.release();
+  release();
   expect(codeOf((await conn.next())?.body)).toBe("hold-a");
   expect(codeOf((await conn.next())?.body)).toBe("b");
   conn.close();
 });
 
 test("a client leaving mid-call aborts the call's signal, and the call is logged canceled", async () => {
-  const conn = await openRawHttp1(url);
-  const first = arrival("hold-gone");
-  await conn.write(connectPost(read, { code: "hold-gone" }));
-  await first;
-  const { ctx, release } = held.get("hold-gone")!;
+  const { conn, ctx, release } = await callHeld("hold-gone");
   const aborted = new Promise((resolve) => ctx.signal.addEventListener("abort", resolve));
   conn.close();
   await aborted;
@@ -133,13 +135,10 @@ test("draining closes an idle connection at once, and a busy one after its answe
   const idle = await openRawHttp1(url);
   await idle.write(connectPost(read, { code: "idle" }));
   await idle.next();
-  const busy = await openRawHttp1(url);
-  const first = arrival("hold-busy");
-  await busy.write(connectPost(read, { code: "hold-busy" }));
-  await first;
+  const { conn: busy, release } = await callHeld("hold-busy");
   const closing = server.close(10_000);
   await idle.closed;
-  held.get("hold-busy")!.release();
+  release();
   await expect(busy.next()).resolves.toMatchObject({ headers: { connection: "close" } });
   const answered = Date.now();
   // Well before the grace period would cut it.

@@ -51,3 +51,17 @@ test("an idle HTTP/1.1 connection over TLS closes after the keep-alive timeout",
   expect(idleFor).toBeGreaterThanOrEqual(350);
   expect(idleFor).toBeLessThan(2000);
 });
+
+test("shutdown closes an idle HTTP/1.1 connection over TLS at once, not at the end of the grace period", async () => {
+  const own = await startTestServer({ tls: { cert: ca, key: readFileSync(join(dir.path, "key.pem")) }, keepAliveTimeoutMs: 60_000, shutdownGraceMs: 5000 });
+  const { port } = new URL(own.url);
+  const socket = tls.connect({ port: Number(port), host: "127.0.0.1", servername: "localhost", ca, ALPNProtocols: ["http/1.1"] });
+  await new Promise((resolve, reject) => socket.once("secureConnect", resolve).once("error", reject));
+  const answered = new Promise((resolve) => socket.once("data", resolve));
+  socket.write("GET /healthz HTTP/1.1\r\nhost: localhost\r\n\r\n");
+  await answered;
+  const started = Date.now();
+  await own.close();
+  expect(Date.now() - started).toBeLessThan(2000);
+  socket.destroy();
+});

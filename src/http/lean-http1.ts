@@ -15,7 +15,7 @@ export interface LeanHttp1Options {
   keepAliveMs: number;
 }
 
-/** A cleartext HTTP/1.1 connection while the lean reader still holds it. */
+/** An HTTP/1.1 connection while the lean reader still holds it. */
 export interface LeanHttp1Connection {
   /** Ends the connection if no call is in flight or waiting to be read. */
   closeIfIdle(): void;

@@ -1,6 +1,7 @@
 import * as http from "node:http";
 import * as http2 from "node:http2";
 import * as net from "node:net";
+import type * as tls from "node:tls";
 import type { AddressInfo } from "node:net";
 import type { LeanHttp1, LeanHttp1Connection } from "./lean-http1.js";
 import type { NodeHandler } from "./node-types.js";
@@ -32,7 +33,7 @@ export interface OnePortOptions {
    * then made the server hold thousands of calls at once, and fell seconds behind.
    */
   http2MaxStreams: number;
-  /** Takes cleartext HTTP/1.1 connections first, handing them to Node's server at the first request it does not serve. */
+  /** Takes HTTP/1.1 connections first, handing them to Node's server at the first request it does not serve. */
   http1Reader?: LeanHttp1;
   /** How long an idle HTTP/1.1 connection is kept open. */
   keepAliveMs: number;
@@ -84,6 +85,22 @@ export function createOnePortServer(handler: NodeHandler, { tls, streamHandler, 
     });
   };
 
+  // An HTTP/1.1 connection read by http1Reader until it hands it, with what it read and did not serve, to `toNode`.
+  const read = (socket: net.Socket, toNode: () => void) => {
+    const connection = http1Reader!(socket, {
+      handOver(unread) {
+        leanConnections.delete(connection);
+        socket.pause();
+        if (unread) socket.unshift(unread);
+        toNode();
+      },
+      draining: () => draining,
+    });
+    leanConnections.add(connection);
+    socket.once("close", () => leanConnections.delete(connection));
+    socket.resume();
+  };
+
   let front: net.Server;
   if (tls) {
     // Node's HTTP/2 server turns Nagle's algorithm off only for its own sessions, not for HTTP/1.1 over TLS.
@@ -93,6 +110,19 @@ export function createOnePortServer(handler: NodeHandler, { tls, streamHandler, 
     secure.on("connection", track);
     secure.on("session", trackSession);
     takeStreams(secure);
+    if (http1Reader) {
+      // Node's own listener picks HTTP/2 or HTTP/1.1 by ALPN; the reader goes in front of it for HTTP/1.1.
+      const [byAlpn] = secure.listeners("secureConnection") as ((socket: tls.TLSSocket) => void)[];
+      secure.removeListener("secureConnection", byAlpn);
+      secure.on("secureConnection", (socket: tls.TLSSocket) => {
+        if (socket.alpnProtocol === "h2") byAlpn.call(secure, socket);
+        else
+          read(socket, () => {
+            byAlpn.call(secure, socket);
+            socket.resume();
+          });
+      });
+    }
     front = secure;
   } else {
     const h1 = http.createServer({ keepAliveTimeout: keepAliveMs }, handler);
@@ -122,18 +152,7 @@ export function createOnePortServer(handler: NodeHandler, { tls, streamHandler, 
           // The session reads back what is buffered on its next tick; resuming would drop it.
           h2.emit("connection", socket);
         } else if (http1Reader) {
-          const connection = http1Reader(socket, {
-            handOver(unread) {
-              leanConnections.delete(connection);
-              socket.pause();
-              if (unread) socket.unshift(unread);
-              toNode(socket);
-            },
-            draining: () => draining,
-          });
-          leanConnections.add(connection);
-          socket.once("close", () => leanConnections.delete(connection));
-          socket.resume();
+          read(socket, () => toNode(socket));
         } else {
           toNode(socket);
         }

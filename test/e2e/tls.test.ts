@@ -6,6 +6,7 @@ import { createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import { InvitesService } from "../../gen/invites/v1/invites_pb.js";
 import { serverSettings } from "../support/http.js";
+import { connectPost } from "../support/raw-http1.js";
 import { makeTempDir } from "../support/temp-dir.js";
 import { startTestServer, type TestServer } from "../support/test-server.js";
 
@@ -63,5 +64,24 @@ test("shutdown closes an idle HTTP/1.1 connection over TLS at once, not at the e
   const started = Date.now();
   await own.close();
   expect(Date.now() - started).toBeLessThan(2000);
+  socket.destroy();
+});
+
+test("over TLS, HTTP/1.1 calls and a GET after them are answered on one connection", async () => {
+  const { invite } = await createClient(InvitesService, createConnectTransport({ baseUrl: server.url, httpVersion: "2", nodeOptions: { ca } })).create({
+    groupId: "tls",
+    email: "tls-raw@example.com",
+  });
+  const { port } = new URL(server.url);
+  const socket = tls.connect({ port: Number(port), host: "127.0.0.1", servername: "localhost", ca, ALPNProtocols: ["http/1.1"] });
+  await new Promise((resolve, reject) => socket.once("secureConnect", resolve).once("error", reject));
+  let received = "";
+  socket.on("data", (chunk: Buffer) => (received += chunk.toString("utf8")));
+  const read = connectPost("/invites.v1.InvitesService/Read", { code: invite!.code });
+  socket.write(read + read + "GET /healthz HTTP/1.1\r\nhost: localhost\r\n\r\n");
+  for (let waited = 0; !received.includes("ok\n") && waited < 5000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
+  expect(received.match(/HTTP\/1\.1 200 /g)).toHaveLength(3);
+  expect(received.split(invite!.id)).toHaveLength(3);
+  expect(received).toMatch(/ok\n/);
   socket.destroy();
 });

@@ -1,4 +1,7 @@
+import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
+import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
 import type { HandlerContext } from "@connectrpc/connect";
 import { InvitesService, InviteSchema, type ReadRequest } from "../../gen/invites/v1/invites_pb.js";
@@ -6,11 +9,12 @@ import { createLeanHttp1 } from "../../src/http/lean-http1.js";
 import { createLeanUnary } from "../../src/http/lean-unary.js";
 import { createM3oLean } from "../../src/http/m3o.js";
 import type { NodeResponse } from "../../src/http/node-types.js";
-import { createOnePortServer, type OnePortServer } from "../../src/http/one-port-server.js";
+import { createOnePortServer, type OnePortServer, type TlsFiles } from "../../src/http/one-port-server.js";
 import { createLogger } from "../../src/logger.js";
 import { createMetrics } from "../../src/observability/metrics.js";
 import { createRequestObserver } from "../../src/observability/request-observer.js";
 import { connectPost, openRawHttp1 } from "../support/raw-http1.js";
+import { makeTempDir } from "../support/temp-dir.js";
 
 // The lean HTTP/1.1 reader on its own, in front of a Node handler that
 // answers "node", so each test can tell which of the two served a request,
@@ -24,6 +28,8 @@ let calls: number;
 let arrived: (code: string) => void;
 let server: OnePortServer;
 let url: string;
+// Set by the TLS tests, for the server each test starts.
+let tlsFiles: TlsFiles | undefined;
 
 beforeEach(async () => {
   lines.length = 0;
@@ -47,9 +53,9 @@ beforeEach(async () => {
   const lean = createLeanUnary({ service: InvitesService, implementation, interceptors: [], jsonOptions: {}, maxBodyBytes: 1024, observe: observer });
   const http1Reader = createLeanHttp1({ lean, m3o: createM3oLean(lean), observer, keepAliveMs: 5000 });
   const node = (_: unknown, res: NodeResponse) => res.writeHead(200, { "content-length": "4" }).end("node");
-  server = createOnePortServer(node, { http2MaxStreams: 100, http1Reader, keepAliveMs: 5000 });
+  server = createOnePortServer(node, { tls: tlsFiles, http2MaxStreams: 100, http1Reader, keepAliveMs: 5000 });
   const address: AddressInfo = await server.listen(0, "127.0.0.1");
-  url = `http://127.0.0.1:${address.port}`;
+  url = `${tlsFiles ? "https" : "http"}://127.0.0.1:${address.port}`;
 });
 afterEach(() => server.close(0));
 
@@ -169,4 +175,29 @@ test("a connection whose first call arrives while the server drains is answered,
   const answered = Date.now();
   expect((await conn.closed) - answered).toBeLessThan(1000);
   await closing;
+});
+
+describe("over TLS, with ALPN's http/1.1", () => {
+  const dir = makeTempDir();
+  beforeAll(() => {
+    const [cert, key] = [join(dir.path, "cert.pem"), join(dir.path, "key.pem")];
+    execFileSync("openssl", ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=localhost"], { stdio: "ignore" });
+    tlsFiles = { cert: readFileSync(cert), key: readFileSync(key) };
+  });
+  afterAll(() => {
+    tlsFiles = undefined;
+    dir.remove();
+  });
+
+  test("serves whole calls itself, and hands the connection to Node at the first request it does not", async () => {
+    const conn = await openRawHttp1(url, { ca: tlsFiles!.cert });
+    await conn.write(connectPost(read, { code: "one" }) + connectPost(read, { code: "two" }));
+    expect(codeOf((await conn.next())?.body)).toBe("one");
+    expect(codeOf((await conn.next())?.body)).toBe("two");
+    await conn.write("GET /healthz HTTP/1.1\r\nhost: localhost\r\n\r\n");
+    expect((await conn.next())?.body).toBe("node");
+    await conn.write(connectPost(read, { code: "three" }));
+    expect((await conn.next())?.body).toBe("node");
+    conn.close();
+  });
 });

@@ -1,4 +1,5 @@
 import * as net from "node:net";
+import * as tls from "node:tls";
 
 export interface RawResponse {
   status: number;
@@ -12,10 +13,13 @@ export interface RawResponse {
  * reads answers framed by Content-Length or chunked, so a test can pipeline, split requests and watch the
  * connection close, which fetch hides.
  */
-export async function openRawHttp1(url: string, { paused = false } = {}) {
-  const { hostname, port } = new URL(url);
-  const socket = net.connect(Number(port), hostname);
-  await new Promise<void>((resolve, reject) => socket.once("connect", resolve).once("error", reject));
+export async function openRawHttp1(url: string, { paused = false, ca }: { paused?: boolean; ca?: Buffer } = {}) {
+  const { protocol, hostname, port } = new URL(url);
+  const secure = protocol === "https:";
+  const socket = secure
+    ? tls.connect({ port: Number(port), host: hostname, servername: "localhost", ca, ALPNProtocols: ["http/1.1"] })
+    : net.connect(Number(port), hostname);
+  await new Promise<void>((resolve, reject) => socket.once(secure ? "secureConnect" : "connect", resolve).once("error", reject));
   let received = Buffer.alloc(0);
   let wake: (() => void) | undefined;
   let closedAt: number | undefined;

@@ -57,6 +57,8 @@ export function createLeanHttp1({ lean, m3o, observer, keepAliveMs }: LeanHttp1O
     const keepAliveFields = `connection: keep-alive\r\nkeep-alive: timeout=${Math.floor(keepAliveMs / 1000)}\r\n\r\n`;
 
     const onData = (chunk: Buffer) => {
+      // Once the answer that closes the connection is written, what follows is never read.
+      if (socket.writableEnded) return;
       unread = unread ? Buffer.concat([unread, chunk]) : chunk;
       // One call at a time: what a client sends ahead waits in the kernel's buffers, not in ours.
       if (inFlight || awaitingDrain) socket.pause();
@@ -84,7 +86,7 @@ export function createLeanHttp1({ lean, m3o, observer, keepAliveMs }: LeanHttp1O
     }
 
     function serveNext() {
-      if (inFlight || awaitingDrain || socket.writableEnded) return;
+      if (inFlight || awaitingDrain || socket.writableEnded || socket.destroyed) return;
       if (socket.writableNeedDrain) {
         // A client that does not read its answers is not read either, as Node's server does.
         awaitingDrain = true;
@@ -123,7 +125,8 @@ export function createLeanHttp1({ lean, m3o, observer, keepAliveMs }: LeanHttp1O
           socket.write(answer, done);
           socket.uncork();
         }
-        if (closing) socket.end();
+        // As Node's server closes: after the answer, whether or not the client reads on.
+        if (closing) socket.destroySoon();
         else serveNext();
       };
       let protocol: Protocol = "connect";
@@ -139,7 +142,7 @@ export function createLeanHttp1({ lean, m3o, observer, keepAliveMs }: LeanHttp1O
 
     return {
       closeIfIdle() {
-        if (!inFlight && !unread) socket.end();
+        if (!inFlight && !unread) socket.destroySoon();
       },
     };
   };

@@ -143,7 +143,11 @@ export function createOnePortServer(handler: NodeHandler, { tls, streamHandler, 
       track(socket);
       // Until a server takes the socket, nothing else listens for its errors: a client resetting before its first byte crashed the process.
       socket.on("error", () => socket.destroy());
+      // Nor for its silence: a connection that never sent a byte stayed open for good.
+      const silent = () => socket.destroy();
+      socket.setTimeout(keepAliveMs, silent);
       socket.once("data", (chunk) => {
+        socket.setTimeout(0, silent);
         socket.pause();
         socket.unshift(chunk);
         const seen = Math.min(chunk.length, http2Preface.length);

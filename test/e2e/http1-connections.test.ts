@@ -135,3 +135,11 @@ test.each([
   expect(closedAt - answered).toBeGreaterThanOrEqual(keepAliveMs - 50);
   expect(closedAt - answered).toBeLessThan(keepAliveMs + 1500);
 });
+
+test("a connection that never sends a byte closes after the keep-alive timeout", async () => {
+  const opened = Date.now();
+  const conn = await openRawHttp1(server.url);
+  const closedAt = await conn.closed;
+  expect(closedAt - opened).toBeGreaterThanOrEqual(keepAliveMs - 50);
+  expect(closedAt - opened).toBeLessThan(keepAliveMs + 1500);
+});

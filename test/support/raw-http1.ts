@@ -13,12 +13,12 @@ export interface RawResponse {
  * reads answers framed by Content-Length or chunked, so a test can pipeline, split requests and watch the
  * connection close, which fetch hides.
  */
-export async function openRawHttp1(url: string, { paused = false, ca }: { paused?: boolean; ca?: Buffer } = {}) {
+export async function openRawHttp1(url: string, { paused = false, ca, halfOpen = false }: { paused?: boolean; ca?: Buffer; halfOpen?: boolean } = {}) {
   const { protocol, hostname, port } = new URL(url);
   const secure = protocol === "https:";
   const socket = secure
     ? tls.connect({ port: Number(port), host: hostname, servername: "localhost", ca, ALPNProtocols: ["http/1.1"] })
-    : net.connect(Number(port), hostname);
+    : net.connect({ port: Number(port), host: hostname, allowHalfOpen: halfOpen });
   await new Promise<void>((resolve, reject) => socket.once(secure ? "secureConnect" : "connect", resolve).once("error", reject));
   let received = Buffer.alloc(0);
   let wake: (() => void) | undefined;

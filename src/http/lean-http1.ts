@@ -49,12 +49,12 @@ const contentLength = /^(?:0|[1-9][0-9]{0,8})$/;
  * always did.
  */
 export function createLeanHttp1({ lean, m3o, observer, keepAliveMs }: LeanHttp1Options) {
+  const keepAliveFields = `connection: keep-alive\r\nkeep-alive: timeout=${Math.floor(keepAliveMs / 1000)}\r\n\r\n`;
+
   return function take(socket: net.Socket, { handOver, draining }: Http1Handling): LeanHttp1Connection {
     let unread: Buffer | undefined;
     let inFlight: { cancel: LazyAbort; observation: Observation; record: CallRecord } | undefined;
     let awaitingDrain = false;
-
-    const keepAliveFields = `connection: keep-alive\r\nkeep-alive: timeout=${Math.floor(keepAliveMs / 1000)}\r\n\r\n`;
 
     const onData = (chunk: Buffer) => {
       // Once the answer that closes the connection is written, what follows is never read.

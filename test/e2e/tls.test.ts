@@ -1,12 +1,11 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import * as tls from "node:tls";
 import { createClient } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport } from "@connectrpc/connect-node";
 import { InvitesService } from "../../gen/invites/v1/invites_pb.js";
 import { serverSettings } from "../support/http.js";
-import { connectPost } from "../support/raw-http1.js";
+import { connectPost, openRawHttp1 } from "../support/raw-http1.js";
 import { makeTempDir } from "../support/temp-dir.js";
 import { startTestServer, type TestServer } from "../support/test-server.js";
 
@@ -42,29 +41,24 @@ test("over TLS too, the server tells each HTTP/2 client how many calls it may ha
 });
 
 test("an idle HTTP/1.1 connection over TLS closes after the keep-alive timeout", async () => {
-  const { port } = new URL(server.url);
-  const socket = tls.connect({ port: Number(port), host: "127.0.0.1", servername: "localhost", ca, ALPNProtocols: ["http/1.1"] });
-  await new Promise((resolve, reject) => socket.once("secureConnect", resolve).once("error", reject));
-  const closed = new Promise<number>((resolve) => socket.once("close", () => resolve(Date.now())));
-  const answered = new Promise<number>((resolve) => socket.once("data", () => resolve(Date.now())));
-  socket.write("GET /healthz HTTP/1.1\r\nhost: localhost\r\n\r\n");
-  const idleFor = (await closed) - (await answered);
+  const conn = await openRawHttp1(server.url, { ca });
+  await conn.write("GET /healthz HTTP/1.1\r\nhost: localhost\r\n\r\n");
+  await conn.next();
+  const answered = Date.now();
+  const idleFor = (await conn.closed) - answered;
   expect(idleFor).toBeGreaterThanOrEqual(350);
   expect(idleFor).toBeLessThan(2000);
 });
 
 test("shutdown closes an idle HTTP/1.1 connection over TLS at once, not at the end of the grace period", async () => {
   const own = await startTestServer({ tls: { cert: ca, key: readFileSync(join(dir.path, "key.pem")) }, keepAliveTimeoutMs: 60_000, shutdownGraceMs: 5000 });
-  const { port } = new URL(own.url);
-  const socket = tls.connect({ port: Number(port), host: "127.0.0.1", servername: "localhost", ca, ALPNProtocols: ["http/1.1"] });
-  await new Promise((resolve, reject) => socket.once("secureConnect", resolve).once("error", reject));
-  const answered = new Promise((resolve) => socket.once("data", resolve));
-  socket.write("GET /healthz HTTP/1.1\r\nhost: localhost\r\n\r\n");
-  await answered;
+  const conn = await openRawHttp1(own.url, { ca });
+  await conn.write("GET /healthz HTTP/1.1\r\nhost: localhost\r\n\r\n");
+  await conn.next();
   const started = Date.now();
   await own.close();
   expect(Date.now() - started).toBeLessThan(2000);
-  socket.destroy();
+  conn.close();
 });
 
 test("over TLS, HTTP/1.1 calls and a GET after them are answered on one connection", async () => {
@@ -72,16 +66,12 @@ test("over TLS, HTTP/1.1 calls and a GET after them are answered on one connecti
     groupId: "tls",
     email: "tls-raw@example.com",
   });
-  const { port } = new URL(server.url);
-  const socket = tls.connect({ port: Number(port), host: "127.0.0.1", servername: "localhost", ca, ALPNProtocols: ["http/1.1"] });
-  await new Promise((resolve, reject) => socket.once("secureConnect", resolve).once("error", reject));
-  let received = "";
-  socket.on("data", (chunk: Buffer) => (received += chunk.toString("utf8")));
+  const conn = await openRawHttp1(server.url, { ca });
   const read = connectPost("/invites.v1.InvitesService/Read", { code: invite!.code });
-  socket.write(read + read + "GET /healthz HTTP/1.1\r\nhost: localhost\r\n\r\n");
-  for (let waited = 0; !received.includes("ok\n") && waited < 5000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
-  expect(received.match(/HTTP\/1\.1 200 /g)).toHaveLength(3);
-  expect(received.split(invite!.id)).toHaveLength(3);
-  expect(received).toMatch(/ok\n/);
-  socket.destroy();
+  await conn.write(read + read + "GET /healthz HTTP/1.1\r\nhost: localhost\r\n\r\n");
+  const answers = [await conn.next(), await conn.next(), await conn.next()];
+  expect(answers.map((answer) => answer?.status)).toEqual([200, 200, 200]);
+  expect(answers.slice(0, 2).map((answer) => JSON.parse(answer!.body).invite.id)).toEqual([invite!.id, invite!.id]);
+  expect(answers[2]?.body).toBe("ok\n");
+  conn.close();
 });

@@ -5,6 +5,7 @@ import { compressionBrotli, compressionGzip } from "@connectrpc/connect-node";
 import { ConfigError, loadConfig, type Config } from "./config.js";
 import { InvitesService } from "../gen/invites/v1/invites_pb.js";
 import { createInvitesHandlers, routes } from "./connect.js";
+import { createCorsPolicy } from "./http/cors.js";
 import { createHttpHandler } from "./http/http-handler.js";
 import { createLeanHttp1 } from "./http/lean-http1.js";
 import { createM3oLean } from "./http/m3o.js";
@@ -61,9 +62,10 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   const lean = config.leanPath
     ? createLeanUnary({ service: InvitesService, ...invites, jsonOptions, maxBodyBytes: config.maxBodyBytes, observe: observer })
     : undefined;
-  const handler = createHttpHandler({ router, corsOrigins: config.corsOrigins, maxBodyBytes: config.maxBodyBytes, logger, metrics, isServing, observer, lean });
+  const cors = createCorsPolicy(config.corsOrigins);
+  const handler = createHttpHandler({ router, cors, maxBodyBytes: config.maxBodyBytes, logger, metrics, isServing, observer, lean });
   const keepAliveMs = config.keepAliveTimeoutMs;
-  const http1Reader = lean && createLeanHttp1({ lean, m3o: createM3oLean(lean), observer, keepAliveMs });
+  const http1Reader = lean && createLeanHttp1({ lean, m3o: createM3oLean(lean), observer, cors, keepAliveMs });
   const server = createOnePortServer(handler, { tls: config.tls, streamHandler: lean?.http2Stream, http2MaxStreams: config.http2MaxStreams, http1Reader, keepAliveMs });
   let address;
   try {

@@ -4,7 +4,7 @@ import { safeErrorMessage, type Logger } from "../logger.js";
 import { callRecordKey, type CallRecord } from "../observability/call-record.js";
 import type { Metrics } from "../observability/metrics.js";
 import type { Protocol, RequestObserver } from "../observability/request-observer.js";
-import { createCorsHandler } from "./cors.js";
+import { createCorsHandler, type CorsPolicy } from "./cors.js";
 import { withSpecGrpcMessage } from "./grpc-message.js";
 import { abortWhenClientLeaves } from "./lean-call.js";
 import type { Http1Respond, LeanUnary } from "./lean-unary.js";
@@ -14,7 +14,7 @@ import { readBody } from "./read-body.js";
 
 export interface HttpHandlerOptions {
   router: ConnectRouter;
-  corsOrigins: readonly string[];
+  cors: CorsPolicy;
   maxBodyBytes: number;
   logger: Logger;
   metrics: Metrics;
@@ -30,9 +30,9 @@ export interface HttpHandlerOptions {
  * and Connect routes, the M3O paths, and the operator endpoints (/healthz,
  * /readyz, /metrics); anything else is 404.
  */
-export function createHttpHandler({ router, corsOrigins, maxBodyBytes, logger, metrics, isServing, observer, lean }: HttpHandlerOptions): NodeHandler {
+export function createHttpHandler({ router, cors, maxBodyBytes, logger, metrics, isServing, observer, lean }: HttpHandlerOptions): NodeHandler {
   const routes = new Map(router.handlers.map((handler) => [handler.requestPath, handler]));
-  const handleCors = createCorsHandler(corsOrigins);
+  const handleCors = createCorsHandler(cors);
   const handleM3o = createM3oHandler(router.handlers, maxBodyBytes, lean);
 
   const fail = (res: NodeResponse, requestId: string, err: unknown) => {

@@ -146,12 +146,17 @@ export function createOnePortServer(handler: NodeHandler, { tls, streamHandler, 
       // Nor for its silence: a connection that never sent a byte stayed open for good.
       const silent = () => socket.destroy();
       socket.setTimeout(keepAliveMs, silent);
-      socket.once("data", (chunk) => {
+      let first = Buffer.alloc(0);
+      const sniff = (chunk: Buffer) => {
+        first = Buffer.concat([first, chunk]);
+        const seen = Math.min(first.length, http2Preface.length);
+        const isHttp2 = first.subarray(0, seen).equals(http2Preface.subarray(0, seen));
+        // A first read of "P" or "PR" may be either.
+        if (isHttp2 && seen < http2Preface.length) return;
+        socket.off("data", sniff);
         socket.setTimeout(0, silent);
         socket.pause();
-        socket.unshift(chunk);
-        const seen = Math.min(chunk.length, http2Preface.length);
-        const isHttp2 = chunk.subarray(0, seen).equals(http2Preface.subarray(0, seen));
+        socket.unshift(first);
         if (isHttp2) {
           // The session reads back what is buffered on its next tick; resuming would drop it.
           h2.emit("connection", socket);
@@ -160,7 +165,8 @@ export function createOnePortServer(handler: NodeHandler, { tls, streamHandler, 
         } else {
           toNode(socket);
         }
-      });
+      };
+      socket.on("data", sniff);
     });
     // Node enforces headersTimeout and requestTimeout only on a server that has
     // emitted 'listening', which h1, never listening itself, had not: a client

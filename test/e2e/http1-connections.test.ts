@@ -1,3 +1,4 @@
+import * as net from "node:net";
 import { postJson } from "../support/http.js";
 import { connectPost, openRawHttp1 } from "../support/raw-http1.js";
 import { startTestServer, type TestServer } from "../support/test-server.js";
@@ -10,7 +11,8 @@ import { startTestServer, type TestServer } from "../support/test-server.js";
 
 let server: TestServer;
 const keepAliveMs = 400;
-beforeAll(async () => (server = await startTestServer({ keepAliveTimeoutMs: keepAliveMs })));
+const allowedOrigin = "https://app.example.com";
+beforeAll(async () => (server = await startTestServer({ keepAliveTimeoutMs: keepAliveMs, corsOrigins: [allowedOrigin] })));
 afterAll(() => server.close());
 
 const read = "/invites.v1.InvitesService/Read";
@@ -42,7 +44,7 @@ test("two calls written at once are answered in order on one connection, with No
   conn.close();
 });
 
-test("a request split across writes, then a GET and a call, all on one connection (Node's server answering from the split on)", async () => {
+test("a request split across writes, then a GET and a call, all on one connection", async () => {
   const invite = await createInvite("split@example.com");
   const conn = await openRawHttp1(server.url);
   const request = connectPost(read, { code: invite.code });
@@ -55,6 +57,51 @@ test("a request split across writes, then a GET and a call, all on one connectio
   await expect(conn.next()).resolves.toMatchObject({ status: 200, body: "ok\n" });
   await conn.write(connectPost(read, { code: invite.code }));
   expect(JSON.parse((await conn.next())!.body).invite.id).toBe(invite.id);
+  conn.close();
+});
+
+test.each([
+  ["a first read of one byte, which may start HTTP/2's preface", (request: string) => [request.slice(0, 1), request.slice(1)]],
+  ["pieces slower than the keep-alive timeout in all", (request: string) => request.match(/[^]{1,60}/g)!],
+])("a call written in pieces is answered: %s", async (_, cut) => {
+  const invite = await createInvite(`pieces-${cut.length}@example.com`);
+  const conn = await openRawHttp1(server.url);
+  for (const piece of cut(connectPost(read, { code: invite.code }))) {
+    await conn.write(piece);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+  }
+  expect(JSON.parse((await conn.next())!.body).invite.id).toBe(invite.id);
+  conn.close();
+});
+
+test("an HTTP/2 connection whose preface arrives in pieces gets the server's settings", async () => {
+  const socket = net.connect(Number(new URL(server.url).port), "127.0.0.1");
+  await new Promise((resolve) => socket.once("connect", resolve));
+  const frames = new Promise<Buffer>((resolve) => socket.once("data", resolve));
+  socket.write("PR");
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  // The rest of the preface, then an empty SETTINGS frame.
+  socket.write(Buffer.concat([Buffer.from("I * HTTP/2.0\r\n\r\nSM\r\n\r\n"), Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0])]));
+  // A frame's type is its fourth byte; SETTINGS is 4.
+  expect((await frames)[3]).toBe(4);
+  socket.destroy();
+});
+
+test("a preflight, then calls from the allowed origin and another, on one connection", async () => {
+  const invite = await createInvite("cors@example.com");
+  const conn = await openRawHttp1(server.url);
+  await conn.write(`OPTIONS ${read} HTTP/1.1\r\nhost: localhost\r\norigin: ${allowedOrigin}\r\naccess-control-request-method: POST\r\naccess-control-request-headers: content-type\r\n\r\n`);
+  const preflight = await conn.next();
+  expect(preflight).toMatchObject({ status: 204, headers: { "access-control-allow-origin": allowedOrigin, vary: "Origin" } });
+  expect(preflight!.headers["access-control-allow-headers"]).toMatch(/Content-Type/);
+  expect(preflight!.headers["x-request-id"]).toBeUndefined();
+  await conn.write(connectPost(read, { code: invite.code }, { origin: allowedOrigin }) + connectPost(read, { code: invite.code }, { origin: "https://evil.example.com" }));
+  const allowed = await conn.next();
+  expect(allowed).toMatchObject({ status: 200, headers: { "access-control-allow-origin": allowedOrigin, "access-control-expose-headers": expect.stringMatching(/X-Request-Id/) } });
+  expect(JSON.parse(allowed!.body).invite.id).toBe(invite.id);
+  const other = await conn.next();
+  expect(other!.status).toBe(200);
+  expect(other!.headers["access-control-allow-origin"]).toBeUndefined();
   conn.close();
 });
 

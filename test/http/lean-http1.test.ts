@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
 import type { HandlerContext } from "@connectrpc/connect";
 import { InvitesService, InviteSchema, type ReadRequest } from "../../gen/invites/v1/invites_pb.js";
+import { createCorsPolicy } from "../../src/http/cors.js";
 import { createLeanHttp1 } from "../../src/http/lean-http1.js";
 import { createLeanUnary } from "../../src/http/lean-unary.js";
 import { createM3oLean } from "../../src/http/m3o.js";
@@ -30,6 +31,9 @@ let server: OnePortServer;
 let url: string;
 // Set by the TLS tests, for the server each test starts.
 let tlsFiles: TlsFiles | undefined;
+// Shortened by the tests of requests that arrive slowly.
+let keepAliveMs = 5000;
+const allowedOrigin = "https://app.example.com";
 
 beforeEach(async () => {
   lines.length = 0;
@@ -51,9 +55,9 @@ beforeEach(async () => {
     },
   };
   const lean = createLeanUnary({ service: InvitesService, implementation, interceptors: [], jsonOptions: {}, maxBodyBytes: 1024, observe: observer });
-  const http1Reader = createLeanHttp1({ lean, m3o: createM3oLean(lean), observer, keepAliveMs: 5000 });
+  const http1Reader = createLeanHttp1({ lean, m3o: createM3oLean(lean), observer, cors: createCorsPolicy([allowedOrigin]), keepAliveMs });
   const node = (_: unknown, res: NodeResponse) => res.writeHead(200, { "content-length": "4" }).end("node");
-  server = createOnePortServer(node, { tls: tlsFiles, http2MaxStreams: 100, http1Reader, keepAliveMs: 5000 });
+  server = createOnePortServer(node, { tls: tlsFiles, http2MaxStreams: 100, http1Reader, keepAliveMs });
   const address: AddressInfo = await server.listen(0, "127.0.0.1");
   url = `${tlsFiles ? "https" : "http"}://127.0.0.1:${address.port}`;
 });
@@ -75,14 +79,88 @@ test("serves whole calls itself, and at the first request it does not, hands the
   const conn = await openRawHttp1(url);
   await conn.write(connectPost(read, { code: "one" }));
   expect(codeOf((await conn.next())?.body)).toBe("one");
-  const split = connectPost(read, { code: "two" });
-  await conn.write(split.slice(0, -3));
-  await new Promise((resolve) => setTimeout(resolve, 30));
-  await conn.write(split.slice(-3));
-  expect(codeOf((await conn.next())?.body)).toBe("node");
-  await conn.write(connectPost(read, { code: "three" }));
+  await conn.write("GET /healthz HTTP/1.1\r\nhost: localhost\r\n\r\n");
+  expect((await conn.next())?.body).toBe("node");
+  await conn.write(connectPost(read, { code: "two" }));
   expect(codeOf((await conn.next())?.body)).toBe("node");
   conn.close();
+});
+
+test.each([
+  ["body", (request: string) => [request.slice(0, -3), request.slice(-3)]],
+  ["head, byte by byte,", (request: string) => [...request.slice(0, 40), request.slice(40)]],
+  ["head and body", (request: string) => [request.slice(0, 20), request.slice(20, -5), request.slice(-5)]],
+])("serves a call whose %s arrived in pieces, and keeps the connection", async (_, cut) => {
+  const conn = await openRawHttp1(url);
+  for (const piece of cut(connectPost(read, { code: "pieces" }))) {
+    await conn.write(piece);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  expect(codeOf((await conn.next())?.body)).toBe("pieces");
+  await conn.write(connectPost(read, { code: "after" }));
+  expect(codeOf((await conn.next())?.body)).toBe("after");
+  conn.close();
+});
+
+test("a request that will not be served here goes to Node as soon as its first bytes show it", async () => {
+  const conn = await openRawHttp1(url);
+  await conn.write("GET /heal");
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  await conn.write("thz HTTP/1.1\r\nhost: localhost\r\n\r\n");
+  expect((await conn.next())?.body).toBe("node");
+  conn.close();
+});
+
+describe("with a short keep-alive timeout", () => {
+  beforeAll(() => (keepAliveMs = 300));
+  afterAll(() => (keepAliveMs = 5000));
+
+  test("a call that has not arrived whole within it goes to Node with every byte, stalled or trickling", async () => {
+    for (const gapMs of [400, 100]) {
+      const conn = await openRawHttp1(url);
+      const request = connectPost(read, { code: "slow" });
+      for (let at = 0; at < request.length; at += 40) {
+        await conn.write(request.slice(at, at + 40));
+        await new Promise((resolve) => setTimeout(resolve, gapMs));
+      }
+      expect((await conn.next())?.body).toBe("node");
+      conn.close();
+    }
+    expect(calls).toBe(0);
+  });
+});
+
+test("serves a call from an allowed origin with the CORS fields, and one from another origin without them", async () => {
+  const conn = await openRawHttp1(url);
+  await conn.write(connectPost(read, { code: "cors" }, { origin: allowedOrigin }) + connectPost("/v1/invites/Read", { code: "m3o" }, { origin: allowedOrigin }));
+  for (const code of ["cors", "m3o"]) {
+    const answer = await conn.next();
+    expect(codeOf(answer?.body)).toBe(code);
+    expect(answer?.headers).toMatchObject({ "access-control-allow-origin": allowedOrigin, vary: "Origin", "access-control-expose-headers": expect.stringContaining("X-Request-Id") });
+  }
+  await conn.write(connectPost(read, { code: "other" }, { origin: "https://evil.example.com" }));
+  const other = await conn.next();
+  expect(codeOf(other?.body)).toBe("other");
+  expect(other?.headers["access-control-allow-origin"]).toBeUndefined();
+  conn.close();
+});
+
+test("answers preflights itself, unlogged as Node's server leaves them, and serves the call after", async () => {
+  const conn = await openRawHttp1(url);
+  const preflight = (origin: string) => `OPTIONS ${read} HTTP/1.1\r\nhost: localhost\r\norigin: ${origin}\r\naccess-control-request-method: POST\r\n\r\n`;
+  await conn.write(preflight(allowedOrigin) + preflight("https://evil.example.com"));
+  const allowed = await conn.next();
+  expect(allowed).toMatchObject({ status: 204, body: "", headers: { "access-control-allow-origin": allowedOrigin, "access-control-max-age": "7200" } });
+  expect(allowed?.headers["access-control-allow-methods"]).toMatch(/POST/);
+  expect(allowed?.headers["access-control-allow-headers"]).toMatch(/Authorization/);
+  const refused = await conn.next();
+  expect(refused).toMatchObject({ status: 403, body: "" });
+  expect(refused?.headers["access-control-allow-origin"]).toBeUndefined();
+  await conn.write(connectPost(read, { code: "after" }, { origin: allowedOrigin }));
+  expect(codeOf((await conn.next())?.body)).toBe("after");
+  conn.close();
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  expect(logs()).toEqual([expect.objectContaining({ procedure: read, code: "ok" })]);
 });
 
 test("serves an M3O path itself too, logged as M3O", async () => {
@@ -97,7 +175,8 @@ test("serves an M3O path itself too, logged as M3O", async () => {
 test.each([
   ["another path", connectPost("/invites.v1.InvitesService/Nope", {})],
   ["an M3O path the lean path does not serve", connectPost("/v1/invites/Nope", {})],
-  ["CORS", connectPost(read, { code: "x" }, { origin: "https://app.example.com" })],
+  ["an OPTIONS request that is not a preflight", `OPTIONS ${read} HTTP/1.1\r\nhost: localhost\r\norigin: ${allowedOrigin}\r\n\r\n`],
+  ["a preflight with a body", `OPTIONS ${read} HTTP/1.1\r\nhost: localhost\r\naccess-control-request-method: POST\r\ncontent-length: 2\r\n\r\n{}`],
   ["Connection: close", connectPost(read, { code: "x" }, { connection: "close" })],
   ["a body larger than allowed", connectPost(read, { code: "x".repeat(2000) })],
   ["a compressed body", connectPost(read, { code: "x" }, { "content-encoding": "gzip" })],
@@ -158,7 +237,6 @@ test("draining closes an idle connection at once, and a busy one after its answe
 
 test("a client that does not read its answers is not read either, and gets every answer once it reads", async () => {
   const conn = await openRawHttp1(url, { paused: true });
-  // Few enough to arrive in one read: a call split across reads would go to Node.
   const requests = 300;
   await conn.write(Array.from({ length: requests }, (_, i) => connectPost(read, { code: `big-${i}` })).join(""));
   // Until the server stops answering: the kernel's buffers hold some tens of 200-KB answers, not 60 MB.

@@ -1,0 +1,89 @@
+import { maxHeaderSize, type IncomingHttpHeaders } from "node:http";
+
+// What a request may not carry to be served here: each changes how the
+// message is framed or answered, and Node's server knows them all.
+const declinedFields = new Set(["transfer-encoding", "expect", "upgrade", "te", "trailer", "proxy-connection"]);
+const headTerminator = Buffer.from("\r\n\r\n");
+const contentLength = /^(?:0|[1-9][0-9]{0,8})$/;
+
+/** A request the lean HTTP/1.1 reader may serve, read from the start of what has arrived. */
+export interface Http1Request {
+  method: "POST" | "OPTIONS";
+  path: string;
+  headers: IncomingHttpHeaders;
+  bodyStart: number;
+  bodyEnd: number;
+}
+
+const methods = ["POST", "OPTIONS"] as const;
+const requestLineStarts = methods.map((method) => `${method} /`);
+
+/**
+ * The first request in `bytes` if it is whole and of a shape served here;
+ * how many more bytes it needs at least if it may yet be; else undefined.
+ */
+export function readRequest(bytes: Buffer, maxBodyBytes: number): Http1Request | { missing: number } | undefined {
+  const headEnd = bytes.indexOf(headTerminator);
+  // Node's server answers a head over its limit with 431.
+  if (headEnd > maxHeaderSize || (headEnd < 0 && bytes.length > maxHeaderSize)) return undefined;
+  if (headEnd < 0) {
+    const mayBeServed = requestLineStarts.some((start) => start.startsWith(bytes.toString("latin1", 0, start.length)));
+    return mayBeServed ? { missing: 1 } : undefined;
+  }
+  const head = bytes.toString("latin1", 0, headEnd);
+  let lineEnd = head.indexOf("\r\n");
+  const method = methods.find((method) => head.startsWith(`${method} /`));
+  if (lineEnd < 0 || !method || !head.startsWith(" HTTP/1.1", lineEnd - 9)) return undefined;
+  // Whatever it holds, it is served only if it is exactly one of the service's paths.
+  const path = head.slice(method.length + 1, lineEnd - 9);
+  // A plain object, as Node's own request headers are.
+  const headers: IncomingHttpHeaders = {};
+  for (let at = lineEnd + 2; at < head.length; at = lineEnd + 2) {
+    lineEnd = head.indexOf("\r\n", at);
+    if (lineEnd < 0) lineEnd = head.length;
+    const field = readField(head, at, lineEnd);
+    if (!field) return undefined;
+    const name = field[0].toLowerCase();
+    // `in` also refuses names on Object's prototype, such as constructor.
+    if (name in headers || declinedFields.has(name)) return undefined;
+    headers[name] = field[1];
+  }
+  const length = headers["content-length"];
+  if (headers.host === undefined) return undefined;
+  // A call's body is framed by Content-Length; a preflight has none.
+  if (method === "POST" ? length === undefined || !contentLength.test(length) : length !== undefined && length !== "0") return undefined;
+  const connection = headers.connection;
+  if (connection !== undefined && connection.toLowerCase() !== "keep-alive") return undefined;
+  const bodyStart = headEnd + 4;
+  const bodyEnd = bodyStart + Number(length ?? 0);
+  // Node's server refuses a body too large in the service's own words.
+  if (bodyEnd - bodyStart > maxBodyBytes) return undefined;
+  if (bodyEnd > bytes.length) return { missing: bodyEnd - bytes.length };
+  return { method, path, headers, bodyStart, bodyEnd };
+}
+
+/**
+ * A field line's name and value: the name RFC 9110's token right before the
+ * colon, the value without the spaces and tabs around it, and free of
+ * control characters other than tab (obs-text is kept, as Node keeps it).
+ */
+function readField(head: string, start: number, end: number): [string, string] | undefined {
+  let colon = start;
+  while (colon < end && isTokenChar(head.charCodeAt(colon))) colon++;
+  if (colon === start || colon === end || head.charCodeAt(colon) !== 0x3a) return undefined;
+  let from = colon + 1;
+  let to = end;
+  while (from < to && isBlank(head.charCodeAt(from))) from++;
+  while (to > from && isBlank(head.charCodeAt(to - 1))) to--;
+  for (let i = from; i < to; i++) {
+    const c = head.charCodeAt(i);
+    if ((c < 0x20 && c !== 0x09) || c === 0x7f) return undefined;
+  }
+  return [head.slice(start, colon), head.slice(from, to)];
+}
+
+const tokenChars = new Uint8Array(128);
+for (const c of "!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") tokenChars[c.charCodeAt(0)] = 1;
+const isTokenChar = (c: number) => c < 128 && tokenChars[c] === 1;
+const isBlank = (c: number) => c === 0x20 || c === 0x09;
+

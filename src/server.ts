@@ -1,3 +1,4 @@
+import type { IncomingHttpHeaders, ServerHttp2Stream } from "node:http2";
 import { setTimeout as sleep } from "node:timers/promises";
 import { setFlagsFromString } from "node:v8";
 import { createConnectRouter } from "@connectrpc/connect";
@@ -66,7 +67,8 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   const handler = createHttpHandler({ router, cors, maxBodyBytes: config.maxBodyBytes, logger, metrics, isServing, observer, lean });
   const keepAliveMs = config.keepAliveTimeoutMs;
   const http1Reader = lean && createLeanHttp1({ lean, m3o: createM3oLean(lean), observer, cors, keepAliveMs });
-  const server = createOnePortServer(handler, { tls: config.tls, streamHandler: lean?.http2Stream, http2MaxStreams: config.http2MaxStreams, http1Reader, keepAliveMs });
+  const streamHandler = lean && ((stream: ServerHttp2Stream, headers: IncomingHttpHeaders) => lean.http2Stream(stream, headers, cors.answerFields(headers.origin)));
+  const server = createOnePortServer(handler, { tls: config.tls, streamHandler, http2MaxStreams: config.http2MaxStreams, http1Reader, keepAliveMs });
   let address;
   try {
     address = await server.listen(config.port, config.host);

@@ -167,8 +167,11 @@ export function createLeanUnary(options: LeanUnaryOptions) {
   }
 
   return {
-    /** Serves an HTTP/2 stream if it is one of the lean cases; returns false to leave it to connect-node. */
-    http2Stream(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): boolean {
+    /**
+     * Serves an HTTP/2 stream if it is one of the lean cases; returns false
+     * to leave it to connect-node. Every answer carries `answerFields` (CORS).
+     */
+    http2Stream(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, answerFields?: Record<string, string>): boolean {
       const entry = headers[":method"] === "POST" ? methods.get(headers[":path"] ?? "") : undefined;
       const contentType = headers["content-type"];
       const wire = entry && wireOf(contentType, (headers["grpc-encoding"] ?? headers["content-encoding"]) as string | undefined);
@@ -184,7 +187,7 @@ export function createLeanUnary(options: LeanUnaryOptions) {
         observation.end(status, finished, record);
       });
       stream.on("error", ignore);
-      const base = { "x-request-id": observation.requestId };
+      const base: Record<string, string> = answerFields ? { ...answerFields, "x-request-id": observation.requestId } : { "x-request-id": observation.requestId };
       serve(readBody(stream, maxBodyBytes, headers["content-length"]), headers, entry, wire, record, cancel, {
         answer(answer) {
           if (stream.destroyed) return;

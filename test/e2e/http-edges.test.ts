@@ -1,3 +1,4 @@
+import * as http2 from "node:http2";
 import { gzipSync } from "node:zlib";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import { Code, ConnectError, createClient } from "@connectrpc/connect";
@@ -74,5 +75,27 @@ describe("CORS", () => {
       headers: { origin: "https://evil.example.com", "access-control-request-method": "POST" },
     });
     expect(preflight.status).toBe(403);
+  });
+
+  test("over HTTP/2 too, an allowed origin can read answers and errors, and another cannot", async () => {
+    const session = http2.connect(server.url);
+    const call = (path: string, origin: string) =>
+      new Promise<http2.IncomingHttpHeaders>((resolve, reject) => {
+        const stream = session.request({ ":method": "POST", ":path": path, "content-type": "application/json", origin });
+        stream.on("response", resolve).on("error", reject).resume();
+        stream.end("{}");
+      });
+    try {
+      const answer = await call("/invites.v1.InvitesService/List", "https://app.example.com");
+      expect(answer).toMatchObject({ ":status": 200, "access-control-allow-origin": "https://app.example.com", vary: "Origin" });
+      expect(answer["access-control-expose-headers"]).toMatch(/X-Request-Id/);
+      const error = await call("/invites.v1.InvitesService/Read", "https://app.example.com");
+      expect(error).toMatchObject({ ":status": 400, "access-control-allow-origin": "https://app.example.com" });
+      const other = await call("/invites.v1.InvitesService/List", "https://evil.example.com");
+      expect(other[":status"]).toBe(200);
+      expect(other["access-control-allow-origin"]).toBeUndefined();
+    } finally {
+      session.close();
+    }
   });
 });

@@ -18,16 +18,17 @@ export interface Http1Request {
 const requestLineStarts = ["POST /", "OPTIONS /"];
 
 /**
- * The first request in `bytes` if it is whole and of a shape served here;
- * how many more bytes it needs at least if it may yet be; else undefined.
+ * The first request in `bytes` if its head is whole and of a shape served
+ * here (its body may be still to come: `bodyEnd` past the bytes' end);
+ * "partial" while its head is not whole and may yet be; else undefined.
  */
-export function readRequest(bytes: Buffer, maxBodyBytes: number): Http1Request | { missing: number } | undefined {
+export function readRequest(bytes: Buffer, maxBodyBytes: number): Http1Request | "partial" | undefined {
   const headEnd = bytes.indexOf(headTerminator);
   // Node's server answers a head over its limit with 431.
   if (headEnd > maxHeaderSize || (headEnd < 0 && bytes.length > maxHeaderSize)) return undefined;
   if (headEnd < 0) {
     const mayBeServed = requestLineStarts.some((start) => start.startsWith(bytes.toString("latin1", 0, start.length)));
-    return mayBeServed ? { missing: 1 } : undefined;
+    return mayBeServed ? "partial" : undefined;
   }
   const head = bytes.toString("latin1", 0, headEnd);
   let lineEnd = head.indexOf("\r\n");
@@ -57,8 +58,14 @@ export function readRequest(bytes: Buffer, maxBodyBytes: number): Http1Request |
   const bodyEnd = bodyStart + Number(length ?? 0);
   // Node's server refuses a body too large in the service's own words.
   if (bodyEnd - bodyStart > maxBodyBytes) return undefined;
-  if (bodyEnd > bytes.length) return { missing: bodyEnd - bytes.length };
+  // An Origin is echoed in the answer's CORS fields, whose text is written as UTF-8 here and as latin1 by Node.
+  if (headers.origin !== undefined && !isAscii(headers.origin)) return undefined;
   return { method, path, headers, bodyStart, bodyEnd };
+}
+
+function isAscii(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 0x7f) return false;
+  return true;
 }
 
 /**

@@ -1,9 +1,9 @@
-import { STATUS_CODES } from "node:http";
+import { STATUS_CODES, type IncomingHttpHeaders } from "node:http";
 import type * as net from "node:net";
 import type { CallRecord } from "../observability/call-record.js";
-import type { Observation, Protocol, RequestObserver } from "../observability/request-observer.js";
+import type { Observation, RequestObserver } from "../observability/request-observer.js";
 import type { CorsPolicy } from "./cors.js";
-import { readRequest, type Http1Request } from "./http1-request.js";
+import { readRequest } from "./http1-request.js";
 import { LazyAbort } from "./lean-call.js";
 import type { Http1Respond, LeanUnary } from "./lean-unary.js";
 import type { M3oLean } from "./m3o.js";
@@ -39,6 +39,9 @@ export interface Http1Handling {
   draining(): boolean;
 }
 
+// Reads of one head past which the head goes to Node's parser, which does not scan it again at each read.
+const maxHeadReads = 32;
+
 /**
  * A reader of HTTP/1.1 for the lean path's Connect and M3O calls, in place
  * of Node's request and response objects, which cost about 30 % of a JSON
@@ -46,9 +49,10 @@ export interface Http1Handling {
  * every Connect client and browser sends them, and CORS preflights; a
  * request split across reads is served once the rest has come. At the first
  * request that is anything else (another path or method, chunked, a header
- * it does not know how to judge, a request not whole within keepAliveMs) it
- * hands the connection, with every byte not yet served, to Node's HTTP/1.1
- * server for good, so Node answers it as it always did.
+ * it does not know how to judge, judged on the head alone; or a request not
+ * whole within keepAliveMs) it hands the connection, with every byte not yet
+ * served, to Node's HTTP/1.1 server for good, so Node answers it as it
+ * always did.
  */
 export function createLeanHttp1({ lean, m3o, observer, cors, keepAliveMs }: LeanHttp1Options) {
   const keepAliveFields = `connection: keep-alive\r\nkeep-alive: timeout=${Math.floor(keepAliveMs / 1000)}\r\n\r\n`;
@@ -58,7 +62,9 @@ export function createLeanHttp1({ lean, m3o, observer, cors, keepAliveMs }: Lean
     // The rest of a request read in part, joined to `unread` once at least `missing` more bytes have come.
     let pieces: Buffer[] = [];
     let missing = 0;
+    // Since when, and in how many reads, the request read in part has been arriving.
     let arrivingSince: NodeJS.Timeout | undefined;
+    let headReads = 0;
     let inFlight: { cancel: LazyAbort; observation: Observation; record: CallRecord } | undefined;
     let awaitingDrain = false;
 
@@ -86,7 +92,8 @@ export function createLeanHttp1({ lean, m3o, observer, cors, keepAliveMs }: Lean
     };
     const onTimeout = () => {
       if (missing > 0) giveUp();
-      else if (!inFlight) socket.destroy();
+      // As Node's server: an answer the client has not yet read all of keeps its connection open.
+      else if (!inFlight && socket.writableLength === 0) socket.destroy();
     };
     const onError = () => socket.destroy();
     socket.on("data", onData).on("close", onClose).on("timeout", onTimeout).on("error", onError);
@@ -103,8 +110,13 @@ export function createLeanHttp1({ lean, m3o, observer, cors, keepAliveMs }: Lean
       handOver(rest);
     }
 
-    /** Waits for the rest of a request; one that trickles in is left to Node's header and request timeouts. */
-    function awaitRest(bytes: number) {
+    /**
+     * Waits for at least `bytes` more of a request. One that trickles in, or
+     * whose head comes in many small reads (each read scans the head again),
+     * is left to Node's server, its parser and its header and request timeouts.
+     */
+    function awaitRest(bytes: number, head: boolean) {
+      if (head && ++headReads > maxHeadReads) return giveUp();
       missing = bytes;
       arrivingSince ??= setTimeout(giveUp, keepAliveMs);
       if (socket.isPaused()) socket.resume();
@@ -147,27 +159,36 @@ export function createLeanHttp1({ lean, m3o, observer, cors, keepAliveMs }: Lean
         }
         const request = readRequest(unread, lean.maxBodyBytes);
         if (!request) return giveUp();
-        if ("missing" in request) return awaitRest(request.missing);
-        clearTimeout(arrivingSince);
-        arrivingSince = undefined;
-        const { method, headers, bodyEnd } = request;
+        if (request === "partial") return awaitRest(1, true);
+        const { method, path, headers, bodyEnd } = request;
         if (method === "OPTIONS") {
           // Node's server answers preflights before it observes a request, so they are neither logged nor counted.
           if (headers["access-control-request-method"] === undefined) return giveUp();
-          unread = bodyEnd < unread.length ? unread.subarray(bodyEnd) : undefined;
+          served(bodyEnd);
           const { status, fields } = cors.preflight(headers.origin);
           if (!answer(status, fieldLines(fields) + (status === 204 ? "" : "content-length: 0\r\n"), "")) return;
           continue;
         }
-        if (!serveCall(request)) return giveUp();
-        unread = bodyEnd < unread.length ? unread.subarray(bodyEnd) : undefined;
+        // Judged on its head, so that Node's server answers what it serves without waiting for a body.
+        const protocol = lean.http1Serves(method, path, headers) ? "connect" : m3o.serves(path) ? "m3o" : undefined;
+        if (!protocol) return giveUp();
+        if (bodyEnd > unread.length) return awaitRest(bodyEnd - unread.length, false);
+        const body = unread.subarray(request.bodyStart, bodyEnd);
+        served(bodyEnd);
+        serveCall(protocol, path, headers, body);
         return;
       }
     }
 
-    /** Starts a call the lean path serves; false if it serves none at this path or of this shape. */
-    function serveCall({ path, headers, bodyStart, bodyEnd }: Http1Request): boolean {
-      const body = unread!.subarray(bodyStart, bodyEnd);
+    /** Drops a request read whole from `unread`. */
+    function served(end: number) {
+      clearTimeout(arrivingSince);
+      arrivingSince = undefined;
+      headReads = 0;
+      unread = end < unread!.length ? unread!.subarray(end) : undefined;
+    }
+
+    function serveCall(protocol: "connect" | "m3o", path: string, headers: IncomingHttpHeaders, body: Buffer) {
       const allowed = headers.origin === undefined ? undefined : cors.answerFields(headers.origin);
       const record: CallRecord = {};
       const cancel = new LazyAbort();
@@ -178,20 +199,17 @@ export function createLeanHttp1({ lean, m3o, observer, cors, keepAliveMs }: Lean
         const fields = `${fieldLines(head)}${allowed ? fieldLines(allowed) : ""}x-request-id: ${observation!.requestId}\r\n`;
         if (answer(status, fields, body, (err) => observation!.end(status, !err, record))) serveNext();
       };
-      let protocol: Protocol = "connect";
-      if (!lean.http1("POST", path, headers, () => body, record, cancel, respond)) {
-        if (!m3o(path, headers, body, record, cancel, respond)) return false;
-        protocol = "m3o";
-      }
+      if (protocol === "connect") lean.http1("POST", path, headers, () => body, record, cancel, respond);
+      else m3o.serve(path, headers, body, record, cancel, respond);
       const sent = headers["x-request-id"];
       observation = observer.begin(typeof sent === "string" ? sent : undefined, protocol, path);
       inFlight = { cancel, observation, record };
-      return true;
     }
 
     return {
       closeIfIdle() {
-        if (!inFlight && !unread) socket.destroySoon();
+        // A head still arriving is idle too, as Node's server counts it.
+        if (!inFlight && (!unread || readRequest(unread, lean.maxBodyBytes) === "partial")) socket.destroySoon();
       },
     };
   };

@@ -166,6 +166,13 @@ export function createLeanUnary(options: LeanUnaryOptions) {
       });
   }
 
+  // Connect's unary calls over HTTP/1.1; gRPC needs trailers, which HTTP/1.1 answers here do not carry.
+  const http1Route = (method: string | undefined, path: string | undefined, headers: http2.IncomingHttpHeaders) => {
+    const entry = method === "POST" ? methods.get(path ?? "") : undefined;
+    const wire = entry && wireOf(headers["content-type"], headers["content-encoding"]);
+    return entry && wire && wire !== "grpc" ? { entry, wire } : undefined;
+  };
+
   return {
     /**
      * Serves an HTTP/2 stream if it is one of the lean cases; returns false
@@ -249,11 +256,10 @@ export function createLeanUnary(options: LeanUnaryOptions) {
       cancel: LazyAbort,
       respond: Http1Respond,
     ): boolean {
-      const entry = method === "POST" ? methods.get(path ?? "") : undefined;
+      const route = http1Route(method, path, headers);
+      if (!route) return false;
       const contentType = headers["content-type"];
-      const wire = entry && wireOf(contentType, headers["content-encoding"]);
-      if (!entry || !wire || wire === "grpc") return false;
-      serve(body(), headers, entry, wire, record, cancel, {
+      serve(body(), headers, route.entry, route.wire, record, cancel, {
         answer(answer) {
           const head = connectHeaders(answer);
           head["content-type"] = contentType!;
@@ -267,6 +273,9 @@ export function createLeanUnary(options: LeanUnaryOptions) {
       });
       return true;
     },
+
+    /** Whether http1 serves a call of this method, path and head: known before the body has come. */
+    http1Serves: (method: string, path: string, headers: http2.IncomingHttpHeaders) => http1Route(method, path, headers) !== undefined,
 
     /** The most a request body may hold. */
     maxBodyBytes,

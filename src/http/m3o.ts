@@ -79,8 +79,8 @@ export function createM3oHandler(handlers: readonly UniversalHandler[], maxBodyB
 
 /**
  * The M3O calls the lean path serves, for a reader of HTTP/1.1 of its own:
- * runs the call named by `path` with its whole body and answers through
- * `respond` as the M3O handler would, or returns false for any other path.
+ * `serve` runs the call named by a path `serves` accepts, with its whole
+ * body, and answers through `respond` as the M3O handler would.
  */
 export function createM3oLean(lean: LeanUnary) {
   const calls = new Map<string, M3oLeanCall>();
@@ -88,16 +88,18 @@ export function createM3oLean(lean: LeanUnary) {
     const call = lean.m3oCall(method);
     if (call) calls.set(method.name.toLowerCase(), call);
   }
-  return (path: string, headers: IncomingHttpHeaders, body: Buffer, record: CallRecord, cancel: LazyAbort, respond: Http1Respond): boolean => {
-    const call = calls.get(m3oMethodOf(path)?.toLowerCase() ?? "");
-    if (!call) return false;
-    const text = body.toString("utf8");
-    const values = createContextValues().set(callRecordKey, record).set(m3oCallKey, true);
-    viaLean(call, text.trim() === "" ? "{}" : text, forwarded(headers), values, cancel).then((answer) => {
-      const { status, body } = answerParts(answer);
-      respond(status, { "content-type": "application/json", "content-length": String(Buffer.byteLength(body)) }, body);
-    });
-    return true;
+  const callAt = (path: string) => calls.get(m3oMethodOf(path)?.toLowerCase() ?? "");
+  return {
+    /** Whether `serve` serves this path. */
+    serves: (path: string) => callAt(path) !== undefined,
+    serve(path: string, headers: IncomingHttpHeaders, body: Buffer, record: CallRecord, cancel: LazyAbort, respond: Http1Respond): void {
+      const text = body.toString("utf8");
+      const values = createContextValues().set(callRecordKey, record).set(m3oCallKey, true);
+      viaLean(callAt(path)!, text.trim() === "" ? "{}" : text, forwarded(headers), values, cancel).then((answer) => {
+        const { status, body } = answerParts(answer);
+        respond(status, { "content-type": "application/json", "content-length": String(Buffer.byteLength(body)) }, body);
+      });
+    },
   };
 }
 

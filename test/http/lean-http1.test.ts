@@ -88,7 +88,7 @@ test("serves whole calls itself, and at the first request it does not, hands the
 
 test.each([
   ["body", (request: string) => [request.slice(0, -3), request.slice(-3)]],
-  ["head, byte by byte,", (request: string) => [...request.slice(0, 40), request.slice(40)]],
+  ["head, byte by byte,", (request: string) => [...request.slice(0, 20), request.slice(20)]],
   ["head and body", (request: string) => [request.slice(0, 20), request.slice(20, -5), request.slice(-5)]],
 ])("serves a call whose %s arrived in pieces, and keeps the connection", async (_, cut) => {
   const conn = await openRawHttp1(url);
@@ -102,11 +102,27 @@ test.each([
   conn.close();
 });
 
-test("a request that will not be served here goes to Node as soon as its first bytes show it", async () => {
+test.each([
+  ["another path", "/invites.v1.InvitesService/Nope", {}],
+  ["an M3O path the lean path does not serve", "/v1/invites/Nope", {}],
+  ["a compressed body", read, { "content-encoding": "gzip" }],
+])("a call it does not serve goes to Node on its head, before its body has come: %s", async (_, path, fields) => {
   const conn = await openRawHttp1(url);
-  await conn.write("GET /heal");
-  await new Promise((resolve) => setTimeout(resolve, 30));
-  await conn.write("thz HTTP/1.1\r\nhost: localhost\r\n\r\n");
+  const request = connectPost(path, { code: "x" }, fields);
+  await conn.write(request.slice(0, request.indexOf("\r\n\r\n") + 4));
+  const timeout = new Promise((resolve) => setTimeout(() => resolve("no answer within 1 s"), 1000));
+  await expect(Promise.race([conn.next().then((answer) => answer?.body), timeout])).resolves.toBe("node");
+  conn.close();
+});
+
+test("a head that comes in more than 32 reads goes to Node, whose parser does not read it again at each", async () => {
+  const conn = await openRawHttp1(url);
+  const request = connectPost(read, { code: "trickle" });
+  for (const byte of request.slice(0, 100)) {
+    await conn.write(byte);
+    await new Promise((resolve) => setTimeout(resolve, 3));
+  }
+  await conn.write(request.slice(100));
   expect((await conn.next())?.body).toBe("node");
   conn.close();
 });
@@ -127,6 +143,17 @@ describe("with a short keep-alive timeout", () => {
       conn.close();
     }
     expect(calls).toBe(0);
+  });
+
+  test("a client slow to read answers more than the kernel's buffers hold keeps its connection past it, as with Node's server", async () => {
+    const conn = await openRawHttp1(url, { paused: true });
+    // 20 MB of answers: some wait in the server's own buffers.
+    const requests = 100;
+    await conn.write(Array.from({ length: requests }, (_, i) => connectPost(read, { code: `big-${i}` })).join(""));
+    await new Promise((resolve) => setTimeout(resolve, 3 * keepAliveMs));
+    conn.resume();
+    for (let i = 0; i < requests; i++) expect(codeOf((await conn.next())?.body)).toBe(`big-${i}`);
+    conn.close();
   });
 });
 
@@ -181,6 +208,7 @@ test.each([
   ["a body larger than allowed", connectPost(read, { code: "x".repeat(2000) })],
   ["a compressed body", connectPost(read, { code: "x" }, { "content-encoding": "gzip" })],
   ["HTTP/1.0", connectPost(read, { code: "x" }).replace("HTTP/1.1", "HTTP/1.0")],
+  ["an Origin beyond ASCII, which Node's server echoes as latin1", connectPost(read, { code: "x" }, { origin: "https://caf\u00e9.example" })],
   ["Proxy-Connection, which Node takes for Connection", connectPost(read, { code: "x" }, { "proxy-connection": "close" })],
 ])("leaves %s to Node", async (_, request) => {
   const conn = await openRawHttp1(url);
@@ -249,6 +277,16 @@ test("a client that does not read its answers is not read either, and gets every
   for (let i = 0; i < requests; i++) expect(codeOf((await conn.next())?.body)).toBe(`big-${i}`);
   expect(calls).toBe(requests);
   conn.close();
+});
+
+test("draining closes a connection whose head is still arriving at once, as Node's server does", async () => {
+  const conn = await openRawHttp1(url);
+  await conn.write(connectPost(read, { code: "partial" }).slice(0, 30));
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  const closing = server.close(10_000);
+  const started = Date.now();
+  expect((await conn.closed) - started).toBeLessThan(1000);
+  await closing;
 });
 
 test("a connection whose first call arrives while the server drains is answered, then closed", async () => {

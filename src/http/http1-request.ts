@@ -10,6 +10,8 @@ const contentLength = /^(?:0|[1-9][0-9]{0,8})$/;
 export interface Http1Request {
   method: "POST" | "OPTIONS";
   path: string;
+  /** Whether the connection stays open after the answer: HTTP/1.1 unless `Connection: close`, HTTP/1.0 only with `Connection: keep-alive`. */
+  keepAlive: boolean;
   headers: IncomingHttpHeaders;
   bodyStart: number;
   bodyEnd: number;
@@ -33,7 +35,8 @@ export function readRequest(bytes: Buffer, maxBodyBytes: number): Http1Request |
   const head = bytes.toString("latin1", 0, headEnd);
   let lineEnd = head.indexOf("\r\n");
   const method = head.startsWith("POST /") ? "POST" : head.startsWith("OPTIONS /") ? "OPTIONS" : undefined;
-  if (lineEnd < 0 || !method || !head.startsWith(" HTTP/1.1", lineEnd - 9)) return undefined;
+  if (lineEnd < 0 || !method || !(head.startsWith(" HTTP/1.1", lineEnd - 9) || head.startsWith(" HTTP/1.0", lineEnd - 9))) return undefined;
+  const http11 = head.charCodeAt(lineEnd - 1) === 0x31;
   // Whatever it holds, it is served only if it is exactly one of the service's paths.
   const path = head.slice(method.length + 1, lineEnd - 9);
   // A plain object, as Node's own request headers are.
@@ -52,15 +55,17 @@ export function readRequest(bytes: Buffer, maxBodyBytes: number): Http1Request |
   if (headers.host === undefined) return undefined;
   // A call's body is framed by Content-Length; a preflight has none.
   if (method === "POST" ? length === undefined || !contentLength.test(length) : length !== undefined && length !== "0") return undefined;
-  const connection = headers.connection;
-  if (connection !== undefined && connection.toLowerCase() !== "keep-alive") return undefined;
+  // Other options (upgrade, TE, several at once) are Node's server's to judge.
+  const connection = headers.connection?.toLowerCase();
+  if (connection !== undefined && connection !== "keep-alive" && connection !== "close") return undefined;
+  const keepAlive = connection === undefined ? http11 : connection === "keep-alive";
   const bodyStart = headEnd + 4;
   const bodyEnd = bodyStart + Number(length ?? 0);
   // Node's server refuses a body too large in the service's own words.
   if (bodyEnd - bodyStart > maxBodyBytes) return undefined;
   // An Origin is echoed in the answer's CORS fields, whose text is written as UTF-8 here and as latin1 by Node.
   if (headers.origin !== undefined && !isAscii(headers.origin)) return undefined;
-  return { method, path, headers, bodyStart, bodyEnd };
+  return { method, path, keepAlive, headers, bodyStart, bodyEnd };
 }
 
 function isAscii(text: string): boolean {

@@ -46,7 +46,8 @@ const maxHeadReads = 32;
  * A reader of HTTP/1.1 for the lean path's Connect and M3O calls, in place
  * of Node's request and response objects, which cost about 30 % of a JSON
  * Read's CPU. It serves requests framed by Content-Length and shaped as
- * every Connect client and browser sends them, and CORS preflights; a
+ * every Connect client, browser and proxy sends them (HTTP/1.0 and
+ * Connection: close included), and CORS preflights; a
  * request split across reads is served once the rest has come. At the first
  * request that is anything else (another path or method, chunked, a header
  * it does not know how to judge, judged on the head alone; or a request not
@@ -123,8 +124,8 @@ export function createLeanHttp1({ lean, m3o, observer, cors, keepAliveMs }: Lean
     }
 
     /** Writes an answer with the fields every answer has; false if it closes the connection. */
-    function answer(status: number, fields: string, body: Uint8Array | string, done?: (err?: Error | null) => void): boolean {
-      const closing = draining();
+    function answer(keepAlive: boolean, status: number, fields: string, body: Uint8Array | string, done?: (err?: Error | null) => void): boolean {
+      const closing = !keepAlive || draining();
       let text = `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? "unknown"}\r\n${fields}date: ${httpDate()}\r\n`;
       text += closing ? "connection: close\r\n\r\n" : keepAliveFields;
       if (typeof body === "string") {
@@ -160,13 +161,13 @@ export function createLeanHttp1({ lean, m3o, observer, cors, keepAliveMs }: Lean
         const request = readRequest(unread, lean.maxBodyBytes);
         if (!request) return giveUp();
         if (request === "partial") return awaitRest(1, true);
-        const { method, path, headers, bodyEnd } = request;
+        const { method, path, keepAlive, headers, bodyEnd } = request;
         if (method === "OPTIONS") {
           // Node's server answers preflights before it observes a request, so they are neither logged nor counted.
           if (headers["access-control-request-method"] === undefined) return giveUp();
           served(bodyEnd);
           const { status, fields } = cors.preflight(headers.origin);
-          if (!answer(status, fieldLines(fields) + (status === 204 ? "" : "content-length: 0\r\n"), "")) return;
+          if (!answer(keepAlive, status, fieldLines(fields) + (status === 204 ? "" : "content-length: 0\r\n"), "")) return;
           continue;
         }
         // Judged on its head, so that Node's server answers what it serves without waiting for a body.
@@ -175,7 +176,7 @@ export function createLeanHttp1({ lean, m3o, observer, cors, keepAliveMs }: Lean
         if (bodyEnd > unread.length) return awaitRest(bodyEnd - unread.length, false);
         const body = unread.subarray(request.bodyStart, bodyEnd);
         served(bodyEnd);
-        serveCall(protocol, path, headers, body);
+        serveCall(protocol, path, keepAlive, headers, body);
         return;
       }
     }
@@ -188,7 +189,7 @@ export function createLeanHttp1({ lean, m3o, observer, cors, keepAliveMs }: Lean
       unread = end < unread!.length ? unread!.subarray(end) : undefined;
     }
 
-    function serveCall(protocol: "connect" | "m3o", path: string, headers: IncomingHttpHeaders, body: Buffer) {
+    function serveCall(protocol: "connect" | "m3o", path: string, keepAlive: boolean, headers: IncomingHttpHeaders, body: Buffer) {
       const allowed = headers.origin === undefined ? undefined : cors.answerFields(headers.origin);
       const record: CallRecord = {};
       const cancel = new LazyAbort();
@@ -197,7 +198,7 @@ export function createLeanHttp1({ lean, m3o, observer, cors, keepAliveMs }: Lean
         if (inFlight?.cancel !== cancel) return;
         inFlight = undefined;
         const fields = `${fieldLines(head)}${allowed ? fieldLines(allowed) : ""}x-request-id: ${observation!.requestId}\r\n`;
-        if (answer(status, fields, body, (err) => observation!.end(status, !err, record))) serveNext();
+        if (answer(keepAlive, status, fields, body, (err) => observation!.end(status, !err, record))) serveNext();
       };
       if (protocol === "connect") lean.http1("POST", path, headers, () => body, record, cancel, respond);
       else m3o.serve(path, headers, body, record, cancel, respond);

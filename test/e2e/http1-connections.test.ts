@@ -149,13 +149,28 @@ test("a head over Node's 16 KiB limit is refused with 431", async () => {
   conn.close();
 });
 
-test("Connection: close is answered, then the connection closes", async () => {
+test.each([
+  ["Connection: close", (request: string) => request.replace("content-type:", "connection: close\r\ncontent-type:")],
+  ["HTTP/1.0", (request: string) => request.replace("HTTP/1.1", "HTTP/1.0")],
+])("%s is answered, then the connection closes", async (_, shape) => {
   const invite = await createInvite("close@example.com");
   const conn = await openRawHttp1(server.url);
-  await conn.write(connectPost(read, { code: invite.code }, { connection: "close" }));
+  await conn.write(shape(connectPost(read, { code: invite.code })));
   const res = await conn.next();
   expect(res).toMatchObject({ status: 200, headers: { connection: "close" } });
+  expect(JSON.parse(res!.body).invite.id).toBe(invite.id);
   await conn.closed;
+});
+
+test("an HTTP/1.0 call asking for keep-alive keeps its connection", async () => {
+  const invite = await createInvite("http10-keep@example.com");
+  const conn = await openRawHttp1(server.url);
+  const request = connectPost(read, { code: invite.code }, { connection: "keep-alive" }).replace("HTTP/1.1", "HTTP/1.0");
+  await conn.write(request);
+  await expect(conn.next()).resolves.toMatchObject({ status: 200, headers: { connection: "keep-alive" } });
+  await conn.write(request);
+  expect(JSON.parse((await conn.next())!.body).invite.id).toBe(invite.id);
+  conn.close();
 });
 
 test("an oversized declared body is ResourceExhausted", async () => {

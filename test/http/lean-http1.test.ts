@@ -204,16 +204,38 @@ test.each([
   ["an M3O path the lean path does not serve", connectPost("/v1/invites/Nope", {})],
   ["an OPTIONS request that is not a preflight", `OPTIONS ${read} HTTP/1.1\r\nhost: localhost\r\norigin: ${allowedOrigin}\r\n\r\n`],
   ["a preflight with a body", `OPTIONS ${read} HTTP/1.1\r\nhost: localhost\r\naccess-control-request-method: POST\r\ncontent-length: 2\r\n\r\n{}`],
-  ["Connection: close", connectPost(read, { code: "x" }, { connection: "close" })],
   ["a body larger than allowed", connectPost(read, { code: "x".repeat(2000) })],
   ["a compressed body", connectPost(read, { code: "x" }, { "content-encoding": "gzip" })],
-  ["HTTP/1.0", connectPost(read, { code: "x" }).replace("HTTP/1.1", "HTTP/1.0")],
   ["an Origin beyond ASCII, which Node's server echoes as latin1", connectPost(read, { code: "x" }, { origin: "https://caf\u00e9.example" })],
   ["Proxy-Connection, which Node takes for Connection", connectPost(read, { code: "x" }, { "proxy-connection": "close" })],
+  ["a Connection with more than one option", connectPost(read, { code: "x" }, { connection: "close, te" })],
 ])("leaves %s to Node", async (_, request) => {
   const conn = await openRawHttp1(url);
   await conn.write(request);
   expect((await conn.next())?.body).toBe("node");
+  conn.close();
+});
+
+test.each([
+  ["Connection: close", connectPost(read, { code: "last" }, { connection: "close" })],
+  ["HTTP/1.0", connectPost(read, { code: "last" }).replace("HTTP/1.1", "HTTP/1.0")],
+])("serves a call with %s itself, then closes the connection, reading nothing after it", async (_, request) => {
+  const conn = await openRawHttp1(url);
+  await conn.write(request + connectPost(read, { code: "unread" }));
+  const answer = await conn.next();
+  expect(codeOf(answer?.body)).toBe("last");
+  expect(answer?.headers.connection).toBe("close");
+  await conn.closed;
+  expect(calls).toBe(1);
+});
+
+test("keeps an HTTP/1.0 connection that asks for keep-alive open", async () => {
+  const conn = await openRawHttp1(url);
+  const request = connectPost(read, { code: "one" }, { connection: "keep-alive" }).replace("HTTP/1.1", "HTTP/1.0");
+  await conn.write(request);
+  expect((await conn.next())?.headers.connection).toBe("keep-alive");
+  await conn.write(request.replace('"one"', '"two"'));
+  expect(codeOf((await conn.next())?.body)).toBe("two");
   conn.close();
 });
 

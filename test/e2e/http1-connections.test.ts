@@ -157,9 +157,11 @@ test.each([
   const conn = await openRawHttp1(server.url);
   await conn.write(shape(connectPost(read, { code: invite.code })));
   const res = await conn.next();
+  const answered = Date.now();
   expect(res).toMatchObject({ status: 200, headers: { connection: "close" } });
   expect(JSON.parse(res!.body).invite.id).toBe(invite.id);
-  await conn.closed;
+  // Right after the answer, before the keep-alive timeout would close it.
+  expect((await conn.closed) - answered).toBeLessThan(keepAliveMs - 100);
 });
 
 test("an HTTP/1.0 call asking for keep-alive keeps its connection", async () => {

@@ -223,9 +223,11 @@ test.each([
   const conn = await openRawHttp1(url);
   await conn.write(request + connectPost(read, { code: "unread" }));
   const answer = await conn.next();
+  const answered = Date.now();
   expect(codeOf(answer?.body)).toBe("last");
   expect(answer?.headers.connection).toBe("close");
-  await conn.closed;
+  // Right after the answer, well before the keep-alive timeout would close it.
+  expect((await conn.closed) - answered).toBeLessThan(1000);
   expect(calls).toBe(1);
 });
 

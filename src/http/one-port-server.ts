@@ -146,9 +146,9 @@ export function createOnePortServer(handler: NodeHandler, { tls, streamHandler, 
       // Nor for its silence: a connection that never sent a byte stayed open for good.
       const silent = () => socket.destroy();
       socket.setTimeout(keepAliveMs, silent);
-      let first = Buffer.alloc(0);
+      let first: Buffer | undefined;
       const sniff = (chunk: Buffer) => {
-        first = Buffer.concat([first, chunk]);
+        first = first ? Buffer.concat([first, chunk]) : chunk;
         const seen = Math.min(first.length, http2Preface.length);
         const isHttp2 = first.subarray(0, seen).equals(http2Preface.subarray(0, seen));
         // A first read of "P" or "PR" may be either.

@@ -2,7 +2,8 @@ import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { openSqliteStore } from "../../src/store/sqlite/sqlite-store.js";
-import { sqliteMigrations } from "../../src/store/sqlite/migrations.js";
+import { insertColumns, toInsertValues } from "../../src/store/sqlite/invite-row.js";
+import { migrate, sqliteMigrations, stateCheckAsComparisons } from "../../src/store/sqlite/migrations.js";
 import { StoreUnavailableError } from "../../src/store/store.js";
 import { makeTempDir } from "../support/temp-dir.js";
 import { walCheckpointSequence } from "../support/wal.js";
@@ -172,6 +173,53 @@ describe("sqlite store file", () => {
     expect(fromB).toEqual({ invite: fromA.invite, created: false });
     await a.close();
     await b.close();
+  });
+
+  const insertSql = `INSERT INTO invites (${insertColumns}) VALUES (${insertColumns.split(", ").map(() => "?").join(", ")})`;
+  // With no IN list left in the CHECK, an insert builds no temporary b-tree: the point of schema version 2.
+  const insertOpcodes = (db: Database.Database) => (db.prepare(`EXPLAIN ${insertSql}`).all(...toInsertValues(draft())) as { opcode: string }[]).map((row) => row.opcode);
+  const schemaVersion1File = (filename: string) => {
+    const v1 = new Database(filename);
+    v1.pragma("journal_mode = WAL");
+    v1.exec(sqliteMigrations[0] as string);
+    v1.pragma("user_version = 1");
+    return v1;
+  };
+
+  test("the connection that moves a file to schema version 2 uses the new CHECK itself", () => {
+    const db = schemaVersion1File(join(temp.path, "v1.db"));
+    expect(insertOpcodes(db)).toContain("OpenEphemeral");
+    migrate(db);
+    expect(insertOpcodes(db)).not.toContain("OpenEphemeral");
+    db.close();
+  });
+
+  test("moves a file of schema version 1 to the state CHECK as comparisons, keeping its rows and its constraints", async () => {
+    const filename = join(temp.path, "v1.db");
+    const v1 = schemaVersion1File(filename);
+    const insert = v1.prepare(insertSql);
+    const invites = (["pending", "accepted", "revoked", "expired"] as const).map((state) => draft({ state }));
+    for (const invite of invites) insert.run(...toInsertValues(invite));
+    v1.prepare("INSERT INTO acceptances (invite_id, user_id, email, accept_time) VALUES (?, 'u1', '', 1)").run(invites[1].id);
+    // Left open across the migration: it must read the new schema, not keep the one it loaded.
+    const onlooker = new Database(filename);
+    expect(onlooker.prepare("SELECT count(*) AS n FROM invites").get()).toEqual({ n: 4 });
+
+    await openSqliteStore({ filename }).close();
+
+    const tableSql = () => (onlooker.prepare("SELECT sql FROM sqlite_schema WHERE name = 'invites'").get() as { sql: string }).sql;
+    expect(tableSql()).toContain(stateCheckAsComparisons);
+    expect(tableSql()).not.toContain("state IN");
+    expect(onlooker.pragma("user_version", { simple: true })).toBe(2);
+    expect(onlooker.pragma("integrity_check", { simple: true })).toBe("ok");
+    const stored = onlooker.prepare("SELECT id, state FROM invites ORDER BY seq").all();
+    expect(stored).toEqual(invites.map(({ id, state }) => ({ id, state })));
+    expect(onlooker.prepare("SELECT invite_id FROM acceptances").all()).toEqual([{ invite_id: invites[1].id }]);
+    // The rewritten CHECK still refuses a state outside the four, through the connection opened before.
+    expect(() => onlooker.prepare(insertSql).run(...toInsertValues(draft({ state: "archived" as "pending" })))).toThrow(/CHECK constraint failed/);
+    expect(insertOpcodes(onlooker)).not.toContain("OpenEphemeral");
+    onlooker.close();
+    v1.close();
   });
 
   test("uses an index for code lookups and every list filter", async () => {

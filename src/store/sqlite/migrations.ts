@@ -1,11 +1,14 @@
 import type Database from "better-sqlite3";
 
+/** SQL to run, or a step that edits the stored schema itself. */
+export type SqliteMigration = string | ((db: Database.Database) => void);
+
 /**
  * Schema versions, applied in order. Each entry moves the schema from
  * version index to index + 1; released entries are never edited.
  * Times are milliseconds since the epoch.
  */
-export const sqliteMigrations: readonly string[] = [
+export const sqliteMigrations: readonly SqliteMigration[] = [
   `
   CREATE TABLE invites (
     seq         INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -43,7 +46,38 @@ export const sqliteMigrations: readonly string[] = [
     UNIQUE (invite_id, user_id)
   ) STRICT;
   `,
+  rewriteStateCheck,
 ];
+
+const stateCheckAsList = "CHECK (state IN ('pending', 'accepted', 'revoked', 'expired'))";
+export const stateCheckAsComparisons = "CHECK (state = 'pending' OR state = 'accepted' OR state = 'revoked' OR state = 'expired')";
+
+/**
+ * Version 2: the state CHECK as comparisons, which mean the same. SQLite
+ * evaluates an IN list of more than two constants by building a temporary
+ * b-tree of them, on every run of an INSERT: ≈ 19,000 instructions of the
+ * ≈ 117,000 an insert and its share of a commit cost (callgrind,
+ * better-sqlite3 alone, 26 inserts a commit). SQLite cannot alter
+ * an unnamed CHECK, so the stored definition is edited, as its ALTER TABLE
+ * documentation describes for changing constraints that every row already
+ * meets; the schema version moves on so that other connections read it again.
+ */
+function rewriteStateCheck(db: Database.Database): void {
+  const table = db.prepare<[], { sql: string }>("SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = 'invites'").get();
+  if (!table?.sql.includes(stateCheckAsList)) throw new Error("invites table lacks the state CHECK of schema version 1");
+  const schemaVersion = db.pragma("schema_version", { simple: true }) as number;
+  // better-sqlite3 opens connections in SQLite's defensive mode, which forbids writing the schema.
+  db.unsafeMode(true);
+  try {
+    db.pragma("writable_schema = ON");
+    db.prepare("UPDATE sqlite_schema SET sql = ? WHERE type = 'table' AND name = 'invites'").run(table.sql.replace(stateCheckAsList, stateCheckAsComparisons));
+    db.pragma(`schema_version = ${schemaVersion + 1}`);
+  } finally {
+    // RESET also makes this connection parse the schema again: the new cookie alone tells only the others.
+    db.pragma("writable_schema = RESET");
+    db.unsafeMode(false);
+  }
+}
 
 /** Applies the versions the file lacks, under the write lock. */
 export function migrate(db: Database.Database): void {
@@ -51,7 +85,9 @@ export function migrate(db: Database.Database): void {
   db.transaction(() => {
     const current = db.pragma("user_version", { simple: true }) as number;
     for (let version = current; version < sqliteMigrations.length; version++) {
-      db.exec(sqliteMigrations[version]);
+      const migration = sqliteMigrations[version];
+      if (typeof migration === "string") db.exec(migration);
+      else migration(db);
     }
     if (current < sqliteMigrations.length) db.pragma(`user_version = ${sqliteMigrations.length}`);
   }).immediate();

@@ -46,10 +46,10 @@ export function readRequest(bytes: Buffer, maxBodyBytes: number): Http1Request |
     if (lineEnd < 0) lineEnd = head.length;
     const field = readField(head, at, lineEnd);
     if (!field) return undefined;
-    const name = field[0].toLowerCase();
+    const [name, value] = field;
     // `in` also refuses names on Object's prototype, such as constructor.
     if (name in headers || declinedFields.has(name)) return undefined;
-    headers[name] = field[1];
+    headers[name] = value;
   }
   const length = headers["content-length"];
   if (headers.host === undefined) return undefined;
@@ -74,9 +74,9 @@ function isAscii(text: string): boolean {
 }
 
 /**
- * A field line's name and value: the name RFC 9110's token right before the
- * colon, the value without the spaces and tabs around it, and free of
- * control characters other than tab (obs-text is kept, as Node keeps it).
+ * A field line's name, lower-case, and value: the name RFC 9110's token right
+ * before the colon, the value without the spaces and tabs around it, and free
+ * of control characters other than tab (obs-text is kept, as Node keeps it).
  */
 function readField(head: string, start: number, end: number): [string, string] | undefined {
   let colon = start;
@@ -90,7 +90,36 @@ function readField(head: string, start: number, end: number): [string, string] |
     const c = head.charCodeAt(i);
     if ((c < 0x20 && c !== 0x09) || c === 0x7f) return undefined;
   }
-  return [head.slice(start, colon), head.slice(from, to)];
+  return [fieldName(head, start, colon), head.slice(from, to)];
+}
+
+// Names that requests commonly carry, by length. One of them matched where it
+// stands makes no new string to lower-case, hash and intern as a property
+// key: a Chrome-shaped head of 17 fields is read in 4.1–4.3 µs instead of
+// 5.5–5.6, wrk's of 4 in 1.2 instead of 1.6–1.7 (300,000 reads, 3 runs each).
+const commonNames: (string[] | undefined)[] = [];
+for (const name of [
+  "host", "connection", "content-length", "content-type", "content-encoding", "accept", "accept-encoding", "accept-language",
+  "authorization", "user-agent", "origin", "referer", "cookie", "cache-control", "pragma", "priority", "dnt",
+  "connect-protocol-version", "connect-timeout-ms", "x-request-id", "x-forwarded-for", "x-forwarded-proto", "x-real-ip",
+  "forwarded", "via", "traceparent", "tracestate", "sec-ch-ua", "sec-ch-ua-mobile", "sec-ch-ua-platform",
+  "sec-fetch-site", "sec-fetch-mode", "sec-fetch-dest", "access-control-request-method", "access-control-request-headers",
+  ...declinedFields,
+]) {
+  (commonNames[name.length] ??= []).push(name);
+}
+
+/** The token `head[start, end)` in lower case. */
+function fieldName(head: string, start: number, end: number): string {
+  for (const name of commonNames[end - start] ?? []) if (spells(head, start, name)) return name;
+  return head.slice(start, end).toLowerCase();
+}
+
+/** Whether the token at `start` is `lower` in any case. */
+function spells(head: string, start: number, lower: string): boolean {
+  // Setting bit 0x20 lowers A to Z, and turns no other token character into a letter, digit or dash.
+  for (let i = 0; i < lower.length; i++) if ((head.charCodeAt(start + i) | 0x20) !== lower.charCodeAt(i)) return false;
+  return true;
 }
 
 const tokenChars = new Uint8Array(128);

@@ -132,11 +132,16 @@ describe("with a short keep-alive timeout", () => {
   afterAll(() => (keepAliveMs = 5000));
 
   test("a call that has not arrived whole within it goes to Node with every byte, stalled or trickling", async () => {
-    for (const gapMs of [400, 100]) {
+    // Stalled: one gap longer than the timeout. Trickling: gaps a third of it, the whole request twice it
+    // (133 bytes in 20-byte pieces: 600 ms), so that timers late under load cannot let it in under the timeout.
+    for (const [gapMs, pieceBytes] of [
+      [400, 40],
+      [100, 20],
+    ]) {
       const conn = await openRawHttp1(url);
       const request = connectPost(read, { code: "slow" });
-      for (let at = 0; at < request.length; at += 40) {
-        await conn.write(request.slice(at, at + 40));
+      for (let at = 0; at < request.length; at += pieceBytes) {
+        await conn.write(request.slice(at, at + pieceBytes));
         await new Promise((resolve) => setTimeout(resolve, gapMs));
       }
       expect((await conn.next())?.body).toBe("node");

@@ -44,6 +44,7 @@ describe("sqlite store file", () => {
     const raw = new Database(filename, { readonly: true });
     expect(raw.pragma("journal_mode", { simple: true })).toBe("wal");
     expect(raw.pragma("user_version", { simple: true })).toBe(sqliteMigrations.length);
+    expect(raw.prepare("SELECT sql FROM sqlite_schema WHERE name = 'invites'").pluck().get()).toContain(stateCheckAsComparisons);
     raw.close();
   });
 

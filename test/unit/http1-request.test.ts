@@ -15,7 +15,7 @@ const headersOf = (fields: string[]) => {
 // Common names, and names a letter or a punctuation mark away from one, of the same length.
 const names = [
   "content-type", "authorization", "user-agent", "origin", "accept-language", "sec-ch-ua-platform", "connect-timeout-ms",
-  "content_type", "content-typf", "authorisation", "user-agent~", "origin^", "accept-languag3", "sec-ch-ua-platfor_",
+  "content_type", "content-typf", "authorisation", "user_agent", "origi^", "accept-languag3", "sec-ch-ua-platfor_",
   "x-custom", "x-b3-traceid", "a", "Z9!#$%&'*+.^_`|~",
 ];
 

@@ -1,7 +1,7 @@
 import type Database from "better-sqlite3";
 
 /** SQL to run, or a step that edits the stored schema itself. */
-export type SqliteMigration = string | ((db: Database.Database) => void);
+type SqliteMigration = string | ((db: Database.Database) => void);
 
 /**
  * Schema versions, applied in order. Each entry moves the schema from
@@ -55,8 +55,8 @@ export const stateCheckAsComparisons = "CHECK (state = 'pending' OR state = 'acc
 /**
  * Version 2: the state CHECK as comparisons, which mean the same. SQLite
  * evaluates an IN list of more than two constants by building a temporary
- * b-tree of them, on every run of an INSERT: ≈ 19,000 instructions of the
- * ≈ 117,000 an insert and its share of a commit cost (callgrind,
+ * b-tree of them, on every run of an INSERT: ≈ 20,600 instructions of the
+ * ≈ 117,500 an insert and its share of a commit cost (callgrind,
  * better-sqlite3 alone, 26 inserts a commit). SQLite cannot alter
  * an unnamed CHECK, so the stored definition is edited, as its ALTER TABLE
  * documentation describes for changing constraints that every row already

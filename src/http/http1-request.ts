@@ -111,7 +111,8 @@ for (const name of [
 
 /** The token `head[start, end)` in lower case. */
 function fieldName(head: string, start: number, end: number): string {
-  for (const name of commonNames[end - start] ?? []) if (spells(head, start, name)) return name;
+  const candidates = commonNames[end - start];
+  if (candidates) for (const name of candidates) if (spells(head, start, name)) return name;
   return head.slice(start, end).toLowerCase();
 }
 

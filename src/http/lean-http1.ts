@@ -190,7 +190,7 @@ export function createLeanHttp1({ lean, m3o, observer, cors, keepAliveMs }: Lean
     }
 
     function serveCall(protocol: "connect" | "m3o", path: string, keepAlive: boolean, headers: IncomingHttpHeaders, body: Buffer) {
-      const allowed = headers.origin === undefined ? undefined : cors.answerFields(headers.origin);
+      const allowed = cors.answerFields(headers.origin);
       const record: CallRecord = {};
       const cancel = new LazyAbort();
       let observation: Observation | undefined;

@@ -194,7 +194,7 @@ export function createLeanUnary(options: LeanUnaryOptions) {
         observation.end(status, finished, record);
       });
       stream.on("error", ignore);
-      const base: Record<string, string> = answerFields ? { ...answerFields, "x-request-id": observation.requestId } : { "x-request-id": observation.requestId };
+      const base: Record<string, string> = { ...answerFields, "x-request-id": observation.requestId };
       serve(readBody(stream, maxBodyBytes, headers["content-length"]), headers, entry, wire, record, cancel, {
         answer(answer) {
           if (stream.destroyed) return;

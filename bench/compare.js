@@ -2,7 +2,7 @@
 // turns, so that the machine's drift (up to 2× within minutes here) falls on
 // both alike. Usage, after `npm run build` of each version into its own folder
 // inside the checkout (so that node_modules resolves):
-//   node bench/compare.js <distA> <distB> <read-grpc|read-json|list-grpc|list-json|create> [pairs=10]
+//   node bench/compare.js <distA> <distB> <read-grpc|read-json|read-get|list-grpc|list-json|create> [pairs=10]
 // Prints each build's requests per second per turn and the median of the
 // paired ratios B/A. Both run on copies of one file of 100,000 invites, as
 // the benchmark's. Servers on core 0, the load generator on core 1.
@@ -20,17 +20,20 @@ const { apiKey, startService } = require("./service-process.js");
 const { luaPost, wrkRunName } = require("./wrk-script.js");
 
 const [distA, distB, load, pairsArg] = process.argv.slice(2);
-if (!distA || !distB || !["read-grpc", "read-json", "list-grpc", "list-json", "create"].includes(load)) {
-  console.error("usage: node bench/compare.js <distA> <distB> <read-grpc|read-json|list-grpc|list-json|create> [pairs]");
+if (!distA || !distB || !["read-grpc", "read-json", "read-get", "list-grpc", "list-json", "create"].includes(load)) {
+  console.error("usage: node bench/compare.js <distA> <distB> <read-grpc|read-json|read-get|list-grpc|list-json|create> [pairs]");
   process.exit(2);
 }
 const pairs = Number(pairsArg ?? 10);
 const work = mkdtempSync(join(tmpdir(), "invites-compare-"));
+// The query of a Connect GET of the Read, as connect-web sends it with useHttpGet.
+let getQuery;
 
 async function main() {
   // One file of 100,000 invites, as the benchmark's, copied for each build; reads look up one in the middle.
   const seed = join(work, "seed.db");
   const code = await preload(resolve(distA), seed, 100_000);
+  getQuery = `connect=v1&encoding=json&message=${encodeURIComponent(JSON.stringify({ code }))}`;
   const pb = require(resolve(distA, "gen/invites/v1/invites_pb.js"));
   const body = Buffer.from(toBinary(pb.ReadRequestSchema, create(pb.ReadRequestSchema, { code })));
   writeFileSync(join(work, "read.grpc"), grpcFrame(body));
@@ -67,7 +70,9 @@ function start(dist, seed, port) {
 function run(port, seconds) {
   const method = { create: "Create", "list-grpc": "List", "list-json": "List" }[load] ?? "Read";
   const url = `http://127.0.0.1:${port}/invites.v1.InvitesService/${method}`;
-  const argv = load.endsWith("-grpc")
+  const argv = load === "read-get"
+    ? ["wrk", "-t1", "-c32", `-d${seconds}s`, "-H", `authorization: Bearer ${apiKey}`, `${url}?${getQuery}`]
+    : load.endsWith("-grpc")
     ? ["h2load", "-c8", "-m16", "-t1", `-D${seconds}`, "-d", join(work, load === "list-grpc" ? "list.grpc" : "read.grpc"), "-H", "content-type: application/grpc", "-H", "te: trailers", "-H", `authorization: Bearer ${apiKey}`, url]
     : ["wrk", "-t1", "-c32", `-d${seconds}s`, "-s", join(work, { create: "create.lua", "list-json": "list-json.lua" }[load] ?? "read.lua"), url];
   const out = execFileSync("taskset", ["-c", "1", ...argv], { encoding: "utf8", env: { ...process.env, BENCH_RUN: wrkRunName() } });

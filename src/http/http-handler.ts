@@ -4,6 +4,7 @@ import { safeErrorMessage, type Logger } from "../logger.js";
 import { callRecordKey, type CallRecord } from "../observability/call-record.js";
 import type { Metrics } from "../observability/metrics.js";
 import type { Protocol, RequestObserver } from "../observability/request-observer.js";
+import { withTypedBase64Error } from "./connect-get.js";
 import { createCorsHandler, type CorsPolicy } from "./cors.js";
 import { withSpecGrpcMessage } from "./grpc-message.js";
 import { abortWhenClientLeaves } from "./lean-call.js";
@@ -55,7 +56,11 @@ export function createHttpHandler({ router, cors, maxBodyBytes, logger, metrics,
     const handler = routes.get(path);
     const m3o = handler ? undefined : m3oMethodOf(path);
     const requestId = observer.observe(req, res, handler ? rpcProtocol(req) : m3o !== undefined ? "m3o" : "http", record);
-    if (handler && req.httpVersionMajor === 1 && lean?.http1(req.method, req.url, req.headers, () => readBody(req, maxBodyBytes, req.headers["content-length"]), record, abortWhenClientLeaves(res), respondThrough(res, requestId))) return;
+    const leanRoute = handler && req.httpVersionMajor === 1 ? lean?.http1Route(req.method, req.url ?? "", req.headers) : undefined;
+    if (leanRoute) {
+      lean!.http1(leanRoute, req.headers, () => readBody(req, maxBodyBytes, req.headers["content-length"]), record, abortWhenClientLeaves(res), respondThrough(res, requestId));
+      return;
+    }
     const contextValues = createContextValues().set(callRecordKey, record);
     // The lean path and M3O's write the id with their head; set ahead, a header sends Node's writeHead down its slow path.
     if (m3o !== undefined) {
@@ -65,7 +70,7 @@ export function createHttpHandler({ router, cors, maxBodyBytes, logger, metrics,
     res.setHeader("x-request-id", requestId);
     if (handler) {
       handler(universalRequestFromNodeRequest(req, res, undefined, contextValues))
-        .then((uRes) => universalResponseToNodeResponse(withSpecGrpcMessage(uRes), res))
+        .then((uRes) => universalResponseToNodeResponse(withSpecGrpcMessage(withTypedBase64Error(req.method, req.url ?? "", uRes)), res))
         .catch((err) => fail(res, requestId, err));
       return;
     }

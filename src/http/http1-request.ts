@@ -8,8 +8,9 @@ const contentLength = /^(?:0|[1-9][0-9]{0,8})$/;
 
 /** A request the lean HTTP/1.1 reader may serve, read from the start of what has arrived. */
 export interface Http1Request {
-  method: "POST" | "OPTIONS";
-  path: string;
+  method: "POST" | "GET" | "OPTIONS";
+  /** The request target as sent: the path and any query. */
+  target: string;
   /** Whether the connection stays open after the answer: HTTP/1.1 unless `Connection: close`, HTTP/1.0 only with `Connection: keep-alive`. */
   keepAlive: boolean;
   headers: IncomingHttpHeaders;
@@ -17,7 +18,7 @@ export interface Http1Request {
   bodyEnd: number;
 }
 
-const requestLineStarts = ["POST /", "OPTIONS /"];
+const requestLineStarts = ["POST /", "GET /", "OPTIONS /"];
 
 /**
  * The first request in `bytes` if its head is whole and of a shape served
@@ -34,11 +35,11 @@ export function readRequest(bytes: Buffer, maxBodyBytes: number): Http1Request |
   }
   const head = bytes.toString("latin1", 0, headEnd);
   let lineEnd = head.indexOf("\r\n");
-  const method = head.startsWith("POST /") ? "POST" : head.startsWith("OPTIONS /") ? "OPTIONS" : undefined;
+  const method = head.startsWith("POST /") ? "POST" : head.startsWith("GET /") ? "GET" : head.startsWith("OPTIONS /") ? "OPTIONS" : undefined;
   if (lineEnd < 0 || !method || !(head.startsWith(" HTTP/1.1", lineEnd - 9) || head.startsWith(" HTTP/1.0", lineEnd - 9))) return undefined;
   const http11 = head.charCodeAt(lineEnd - 1) === 0x31;
-  // Whatever it holds, it is served only if it is exactly one of the service's paths.
-  const path = head.slice(method.length + 1, lineEnd - 9);
+  // Whatever it holds, it is served only if its path is exactly one of the service's.
+  const target = head.slice(method.length + 1, lineEnd - 9);
   // A plain object, as Node's own request headers are.
   const headers: IncomingHttpHeaders = {};
   for (let at = lineEnd + 2; at < head.length; at = lineEnd + 2) {
@@ -53,7 +54,7 @@ export function readRequest(bytes: Buffer, maxBodyBytes: number): Http1Request |
   }
   const length = headers["content-length"];
   if (headers.host === undefined) return undefined;
-  // A call's body is framed by Content-Length; a preflight has none.
+  // A call's body is framed by Content-Length; a GET and a preflight have none.
   if (method === "POST" ? length === undefined || !contentLength.test(length) : length !== undefined && length !== "0") return undefined;
   // Other options (upgrade, TE, several at once) are Node's server's to judge.
   const connection = headers.connection?.toLowerCase();
@@ -65,7 +66,7 @@ export function readRequest(bytes: Buffer, maxBodyBytes: number): Http1Request |
   if (bodyEnd - bodyStart > maxBodyBytes) return undefined;
   // An Origin is echoed in the answer's CORS fields, whose text is written as UTF-8 here and as latin1 by Node.
   if (headers.origin !== undefined && !isAscii(headers.origin)) return undefined;
-  return { method, path, keepAlive, headers, bodyStart, bodyEnd };
+  return { method, target, keepAlive, headers, bodyStart, bodyEnd };
 }
 
 function isAscii(text: string): boolean {

@@ -48,13 +48,13 @@ export function abortWhenClientLeaves(res: NodeResponse): LazyAbort {
 
 /** A HandlerContext with no deadline, whose response headers and trailers exist only once a handler touches them. */
 export class PlainContext implements HandlerContext {
-  readonly requestMethod = "POST";
   touchedHeader: Headers | undefined;
   touchedTrailer: Headers | undefined;
 
   constructor(
     readonly service: DescService,
     readonly method: DescMethodUnary,
+    readonly requestMethod: string,
     readonly protocolName: string,
     readonly url: string,
     readonly requestHeader: Headers,
@@ -82,11 +82,11 @@ export class PlainContext implements HandlerContext {
 /** The request the interceptors see; it carries its context to the handler. */
 export class LeanRequest implements UnaryRequest {
   readonly stream = false;
-  readonly requestMethod = "POST";
 
   constructor(
     readonly service: DescService,
     readonly method: DescMethodUnary,
+    readonly requestMethod: string,
     readonly url: string,
     readonly header: Headers,
     readonly contextValues: ContextValues,

@@ -5,7 +5,7 @@ import type { Observation, RequestObserver } from "../observability/request-obse
 import type { CorsPolicy } from "./cors.js";
 import { readRequest } from "./http1-request.js";
 import { LazyAbort } from "./lean-call.js";
-import type { Http1Respond, LeanUnary } from "./lean-unary.js";
+import type { Http1Respond, LeanRoute, LeanUnary } from "./lean-unary.js";
 import type { M3oLean } from "./m3o.js";
 
 export interface LeanHttp1Options {
@@ -47,7 +47,7 @@ const maxHeadReads = 32;
  * of Node's request and response objects, which cost about 30 % of a JSON
  * Read's CPU. It serves requests framed by Content-Length and shaped as
  * every Connect client, browser and proxy sends them (HTTP/1.0 and
- * Connection: close included), and CORS preflights; a
+ * Connection: close included), Connect GETs, and CORS preflights; a
  * request split across reads is served once the rest has come. At the first
  * request that is anything else (another path or method, chunked, a header
  * it does not know how to judge, judged on the head alone; or a request not
@@ -161,7 +161,7 @@ export function createLeanHttp1({ lean, m3o, observer, cors, keepAliveMs }: Lean
         const request = readRequest(unread, lean.maxBodyBytes);
         if (!request) return giveUp();
         if (request === "partial") return awaitRest(1, true);
-        const { method, path, keepAlive, headers, bodyEnd } = request;
+        const { method, target, keepAlive, headers, bodyEnd } = request;
         if (method === "OPTIONS") {
           // Node's server answers preflights before it observes a request, so they are neither logged nor counted.
           if (headers["access-control-request-method"] === undefined) return giveUp();
@@ -171,12 +171,12 @@ export function createLeanHttp1({ lean, m3o, observer, cors, keepAliveMs }: Lean
           continue;
         }
         // Judged on its head, so that Node's server answers what it serves without waiting for a body.
-        const protocol = lean.http1Serves(method, path, headers) ? "connect" : m3o.serves(path) ? "m3o" : undefined;
-        if (!protocol) return giveUp();
+        const route = lean.http1Route(method, target, headers);
+        if (!route && !(method === "POST" && m3o.serves(target))) return giveUp();
         if (bodyEnd > unread.length) return awaitRest(bodyEnd - unread.length, false);
         const body = unread.subarray(request.bodyStart, bodyEnd);
         served(bodyEnd);
-        serveCall(protocol, path, keepAlive, headers, body);
+        serveCall(route, target, keepAlive, headers, body);
         return;
       }
     }
@@ -189,7 +189,8 @@ export function createLeanHttp1({ lean, m3o, observer, cors, keepAliveMs }: Lean
       unread = end < unread!.length ? unread!.subarray(end) : undefined;
     }
 
-    function serveCall(protocol: "connect" | "m3o", path: string, keepAlive: boolean, headers: IncomingHttpHeaders, body: Buffer) {
+    /** Serves a Connect call on its route, or else an M3O call. */
+    function serveCall(route: LeanRoute | undefined, target: string, keepAlive: boolean, headers: IncomingHttpHeaders, body: Buffer) {
       const allowed = cors.answerFields(headers.origin);
       const record: CallRecord = {};
       const cancel = new LazyAbort();
@@ -200,10 +201,11 @@ export function createLeanHttp1({ lean, m3o, observer, cors, keepAliveMs }: Lean
         const fields = `${fieldLines(head)}${allowed ? fieldLines(allowed) : ""}x-request-id: ${observation!.requestId}\r\n`;
         if (answer(keepAlive, status, fields, body, (err) => observation!.end(status, !err, record))) serveNext();
       };
-      if (protocol === "connect") lean.http1("POST", path, headers, () => body, record, cancel, respond);
-      else m3o.serve(path, headers, body, record, cancel, respond);
+      if (route) lean.http1(route, headers, () => body, record, cancel, respond);
+      else m3o.serve(target, headers, body, record, cancel, respond);
       const sent = headers["x-request-id"];
-      observation = observer.begin(typeof sent === "string" ? sent : undefined, protocol, path);
+      // The observer logs the path alone: a GET's query carries its message, an invite code perhaps.
+      observation = observer.begin(typeof sent === "string" ? sent : undefined, route ? "connect" : "m3o", target);
       inFlight = { cancel, observation, record };
     }
 

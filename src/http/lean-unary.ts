@@ -21,6 +21,7 @@ import {
   type UnaryRequest,
   type UnaryResponse,
 } from "@connectrpc/connect";
+import { MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
 import { codeToHttpStatus, errorToJsonBytes } from "@connectrpc/connect/protocol-connect";
 import { setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
 import { binaryEncoder } from "../codec/binary-encoder.js";
@@ -28,6 +29,7 @@ import { jsonDecoder } from "../codec/json-decoder.js";
 import { jsonEncoder } from "../codec/json-encoder.js";
 import { callRecordKey, type CallRecord } from "../observability/call-record.js";
 import type { RequestObserver } from "../observability/request-observer.js";
+import { connectGetMessage, readConnectGetQuery } from "./connect-get.js";
 import { encodeGrpcMessage } from "./grpc-message.js";
 import { headersView } from "./headers-view.js";
 import { LazyAbort, LeanRequest, LeanResponse, PlainContext } from "./lean-call.js";
@@ -57,6 +59,13 @@ export interface LeanUnaryOptions {
 /** Writes an HTTP/1.1 answer: the head holds every field but x-request-id, content-length included. */
 export type Http1Respond = (status: number, head: Record<string, string>, body: Uint8Array | string) => void;
 
+/** A call the lean path serves, judged on its head; a GET's message is in its query. */
+export interface LeanRoute {
+  entry: Entry;
+  wire: Wire;
+  query?: URLSearchParams;
+}
+
 /** A method the lean path serves, with its interceptor chain around the handler. */
 interface Entry {
   method: DescMethodUnary;
@@ -70,10 +79,10 @@ interface Entry {
 
 /**
  * A lean path for the common calls: unary methods of one service, gRPC over
- * HTTP/2 and Connect (proto or JSON) over HTTP/1.1 and HTTP/2, uncompressed.
- * It runs the same interceptors and handlers as connect-node, answers with
- * the same error encoding, and declines everything else (compression, GET,
- * gRPC-Web, streaming) so that connect-node serves it.
+ * HTTP/2 and Connect (proto or JSON, POST or GET) over HTTP/1.1 and HTTP/2,
+ * uncompressed. It runs the same interceptors and handlers as connect-node,
+ * answers with the same error encoding, and declines everything else
+ * (compression, gRPC-Web, streaming) so that connect-node serves it.
  */
 export function createLeanUnary(options: LeanUnaryOptions) {
   const { service, interceptors, jsonOptions, maxBodyBytes, observe } = options;
@@ -103,8 +112,7 @@ export function createLeanUnary(options: LeanUnaryOptions) {
 
   /** Decodes, runs the interceptors and the handler under the deadline, and encodes the answer or the error. */
   async function run(
-    entry: Entry,
-    wire: Wire,
+    { entry, wire, query }: LeanRoute,
     body: Buffer | string,
     header: Headers,
     timeoutMs: number | undefined,
@@ -114,15 +122,16 @@ export function createLeanUnary(options: LeanUnaryOptions) {
     const { method, url, encodeBinary, encodeJson } = entry;
     const message = decode(entry, wire, body);
     const protocolName = wire === "grpc" ? "grpc" : "connect";
+    const requestMethod = query ? "GET" : "POST";
     const encode = (res: UnaryResponse) => (wire === "json" ? encodeJson(res.message) : encodeBinary(res.message));
-    const request = (ctx: HandlerContext) => new LeanRequest(service, method, url, header, contextValues, message, ctx);
+    const request = (ctx: HandlerContext) => new LeanRequest(service, method, requestMethod, url, header, contextValues, message, ctx);
     if (timeoutMs === undefined) {
       // Most calls have no deadline: a plain context spares connect's timers and linked signals.
-      const ctx = new PlainContext(service, method, protocolName, url, header, contextValues, cancel);
+      const ctx = new PlainContext(service, method, requestMethod, protocolName, url, header, contextValues, cancel);
       const res = await entry.call(request(ctx));
       return { body: encode(res), header: ctx.touchedHeader, trailer: ctx.touchedTrailer };
     }
-    const ctx = createHandlerContext({ service, method, protocolName, requestMethod: "POST", url, timeoutMs, requestSignal: cancel.signal, requestHeader: header, contextValues });
+    const ctx = createHandlerContext({ service, method, protocolName, requestMethod, url, timeoutMs, requestSignal: cancel.signal, requestHeader: header, contextValues });
     const deadline = new Promise<never>((_, reject) => ctx.signal.addEventListener("abort", () => reject(ConnectError.from(ctx.signal.reason)), { once: true }));
     try {
       const res = await Promise.race([entry.call(request(ctx)), deadline]);
@@ -134,9 +143,15 @@ export function createLeanUnary(options: LeanUnaryOptions) {
 
   /** Decodes a body as received, or JSON a caller has already read as text. */
   function decode({ method, decodeJson }: Entry, wire: Wire, body: Buffer | string) {
+    if (typeof body === "string" || wire === "json") {
+      try {
+        return decodeJson(typeof body === "string" ? body : body.toString("utf8"));
+      } catch (err) {
+        // protobuf-es names the message in its error, which connect-node passes on as it is.
+        throw new ConnectError((err as Error).message, Code.InvalidArgument);
+      }
+    }
     try {
-      if (typeof body === "string") return decodeJson(body);
-      if (wire === "json") return decodeJson(body.toString("utf8") || "{}");
       if (wire === "proto") return fromBinary(method.input, body);
       if (body.length < 5 || body[0] !== 0 || body.readUInt32BE(1) !== body.length - 5) {
         throw new ConnectError("protocol error: expected one uncompressed gRPC message", Code.InvalidArgument);
@@ -150,28 +165,42 @@ export function createLeanUnary(options: LeanUnaryOptions) {
 
   /** Answers through `reply` once the body has arrived: the part every transport shares. */
   function serve(
-    body: Promise<Buffer> | Buffer,
+    body: () => Promise<Buffer> | Buffer,
     headers: http2.IncomingHttpHeaders,
-    entry: Entry,
-    wire: Wire,
+    route: LeanRoute,
     record: CallRecord,
     cancel: LazyAbort,
     reply: { answer(answer: Answer): void; error(error: ConnectError): void },
   ): void {
-    Promise.resolve(body)
-      .then((body) => run(entry, wire, body, headersView(headers), timeoutOf(wire, headers), createContextValues().set(callRecordKey, record), cancel))
+    let message: Promise<Buffer> | Buffer;
+    try {
+      message = route.query ? connectGetMessage(route.query) : body();
+    } catch (err) {
+      // A GET's message may be malformed: answered as any other error.
+      message = Promise.reject(err);
+    }
+    Promise.resolve(message)
+      .then((body) => run(route, body, headersView(headers), timeoutOf(route.wire, headers), createContextValues().set(callRecordKey, record), cancel))
       .then(reply.answer, (err) => {
         const tooLarge = err instanceof BodyTooLargeError;
         reply.error(tooLarge ? new ConnectError(`message larger than ${maxBodyBytes} bytes`, Code.ResourceExhausted) : ConnectError.from(err));
       });
   }
 
-  // Connect's unary calls over HTTP/1.1; gRPC needs trailers, which HTTP/1.1 answers here do not carry.
-  const http1Route = (method: string | undefined, path: string | undefined, headers: http2.IncomingHttpHeaders) => {
-    const entry = method === "POST" ? methods.get(path ?? "") : undefined;
-    const wire = entry && wireOf(headers["content-type"], headers["content-encoding"]);
-    return entry && wire && wire !== "grpc" ? { entry, wire } : undefined;
-  };
+  function postRoute(method: string | undefined, path: string, contentType: string | undefined, encoding: string | undefined): LeanRoute | undefined {
+    const entry = method === "POST" ? methods.get(path) : undefined;
+    const wire = entry && wireOf(contentType, encoding);
+    return wire && { entry, wire };
+  }
+
+  /** A Connect GET of a method without side effects, as connect-node serves it, if its query is one of the lean cases. */
+  function getRoute(target: string): LeanRoute | undefined {
+    const mark = target.indexOf("?");
+    const entry = mark < 0 ? undefined : methods.get(target.slice(0, mark));
+    if (entry?.method.idempotency !== MethodOptions_IdempotencyLevel.NO_SIDE_EFFECTS) return undefined;
+    const query = readConnectGetQuery(target.slice(mark + 1));
+    return query && { entry, wire: query.wire, query: query.params };
+  }
 
   return {
     /**
@@ -179,13 +208,17 @@ export function createLeanUnary(options: LeanUnaryOptions) {
      * to leave it to connect-node. Every answer carries `answerFields` (CORS).
      */
     http2Stream(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, answerFields?: Record<string, string>): boolean {
-      const entry = headers[":method"] === "POST" ? methods.get(headers[":path"] ?? "") : undefined;
-      const contentType = headers["content-type"];
-      const wire = entry && wireOf(contentType, (headers["grpc-encoding"] ?? headers["content-encoding"]) as string | undefined);
-      if (!entry || !wire) return false;
+      const path = headers[":path"] ?? "";
+      // A GET that carries a body is connect-node's to answer.
+      const route = headers[":method"] === "GET"
+        ? stream.endAfterHeaders ? getRoute(path) : undefined
+        : postRoute(headers[":method"], path, headers["content-type"], (headers["grpc-encoding"] ?? headers["content-encoding"]) as string | undefined);
+      if (!route) return false;
+      const { wire } = route;
+      const contentType = answerType(route, headers);
       const record: CallRecord = {};
       const requestId = typeof headers["x-request-id"] === "string" ? headers["x-request-id"] : undefined;
-      const observation = observe.begin(requestId, wire === "grpc" ? "grpc" : "connect", headers[":path"] ?? "");
+      const observation = observe.begin(requestId, wire === "grpc" ? "grpc" : "connect", path);
       let status = 200;
       const cancel = new LazyAbort();
       stream.once("close", () => {
@@ -195,7 +228,7 @@ export function createLeanUnary(options: LeanUnaryOptions) {
       });
       stream.on("error", ignore);
       const base: Record<string, string> = { ...answerFields, "x-request-id": observation.requestId };
-      serve(readBody(stream, maxBodyBytes, headers["content-length"]), headers, entry, wire, record, cancel, {
+      serve(() => readBody(stream, maxBodyBytes, headers["content-length"]), headers, route, record, cancel, {
         answer(answer) {
           if (stream.destroyed) return;
           if (wire !== "grpc") {
@@ -238,31 +271,33 @@ export function createLeanUnary(options: LeanUnaryOptions) {
     m3oCall(method: DescMethod): ((json: string, header: Headers, contextValues: ContextValues, cancel: LazyAbort) => Promise<string>) | undefined {
       const entry = methods.get(`/${service.typeName}/${method.name}`);
       if (!entry || entry.method !== method) return undefined;
-      return (json, header, contextValues, cancel) => run(entry, "json", json, header, undefined, contextValues, cancel).then((answer) => answer.body as string);
+      const route: LeanRoute = { entry, wire: "json" };
+      return (json, header, contextValues, cancel) => run(route, json, header, undefined, contextValues, cancel).then((answer) => answer.body as string);
     },
 
     /**
-     * Serves a Connect unary call over HTTP/1.1 if it is one of the lean
-     * cases, answering through `respond` with the status, the whole head but
-     * x-request-id, and the body; returns false, having read nothing, to
-     * leave it to connect-node. `body` may still be arriving.
+     * The route of a Connect unary call over HTTP/1.1 that the lean path
+     * serves, judged on its head before its body has come; undefined to
+     * leave it to connect-node. gRPC needs trailers, which HTTP/1.1 answers
+     * here do not carry.
      */
-    http1(
-      method: string | undefined,
-      path: string | undefined,
-      headers: http2.IncomingHttpHeaders,
-      body: () => Promise<Buffer> | Buffer,
-      record: CallRecord,
-      cancel: LazyAbort,
-      respond: Http1Respond,
-    ): boolean {
-      const route = http1Route(method, path, headers);
-      if (!route) return false;
-      const contentType = headers["content-type"];
-      serve(body(), headers, route.entry, route.wire, record, cancel, {
+    http1Route(method: string | undefined, target: string, headers: http2.IncomingHttpHeaders): LeanRoute | undefined {
+      if (method === "GET") return getRoute(target);
+      const route = postRoute(method, target, headers["content-type"], headers["content-encoding"]);
+      return route?.wire === "grpc" ? undefined : route;
+    },
+
+    /**
+     * Serves a call on its http1Route, answering through `respond` with the
+     * status, the whole head but x-request-id, and the body. `body` may
+     * still be arriving; a GET's is not read.
+     */
+    http1(route: LeanRoute, headers: http2.IncomingHttpHeaders, body: () => Promise<Buffer> | Buffer, record: CallRecord, cancel: LazyAbort, respond: Http1Respond): void {
+      const contentType = answerType(route, headers);
+      serve(body, headers, route, record, cancel, {
         answer(answer) {
           const head = connectHeaders(answer);
-          head["content-type"] = contentType!;
+          head["content-type"] = contentType;
           head["content-length"] = String(byteLength(answer.body));
           respond(200, head, answer.body);
         },
@@ -271,11 +306,7 @@ export function createLeanUnary(options: LeanUnaryOptions) {
           respond(codeToHttpStatus(error.code), { "content-type": "application/json", "content-length": String(body.length) }, body);
         },
       });
-      return true;
     },
-
-    /** Whether http1 serves a call of this method, path and head: known before the body has come. */
-    http1Serves: (method: string, path: string, headers: http2.IncomingHttpHeaders) => http1Route(method, path, headers) !== undefined,
 
     /** The most a request body may hold. */
     maxBodyBytes,
@@ -292,6 +323,11 @@ function plain(headers: Headers | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   headers?.forEach((value, name) => (out[name] = value));
   return out;
+}
+
+/** A POST is answered in its own content type; a GET in its encoding's, as connect-node answers it. */
+function answerType({ wire, query }: LeanRoute, headers: http2.IncomingHttpHeaders): string {
+  return query ? `application/${wire}` : headers["content-type"]!;
 }
 
 function byteLength(body: Uint8Array | string): number {

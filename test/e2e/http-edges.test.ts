@@ -48,6 +48,74 @@ describe("bad input on the Connect path", () => {
   });
 });
 
+describe("Connect GET, for the methods without side effects", () => {
+  const read = () => `${server.url}/invites.v1.InvitesService/Read`;
+  const json = (message: unknown) => `encoding=json&message=${encodeURIComponent(JSON.stringify(message))}`;
+  let code: string;
+  beforeAll(async () => {
+    code = (await postJson(`${server.url}/invites.v1.InvitesService/Create`, { group_id: "get", email: "get@example.com" })).json.invite.code;
+  });
+
+  test("reads by code in JSON and in base64 proto, unknown parameters ignored, over HTTP/1.1 and HTTP/2", async () => {
+    const proto = Buffer.concat([Buffer.from([0x12, code.length]), Buffer.from(code)]).toString("base64url");
+    for (const query of [json({ code }), `connect=v1&${json({ code })}&_=12345`, `encoding=proto&base64=1&message=${proto}`]) {
+      const res = await fetch(`${read()}?${query}`, { headers: { origin: "https://app.example.com" } });
+      expect(res.status).toBe(200);
+      expect(res.headers.get("content-type")).toBe(query.includes("proto") ? "application/proto" : "application/json");
+      expect(res.headers.get("access-control-allow-origin")).toBe("https://app.example.com");
+      expect(Buffer.from(await res.arrayBuffer()).toString("latin1")).toContain(code);
+    }
+    const h2 = await h2Get(`/invites.v1.InvitesService/Read?${json({ code })}`);
+    expect(h2).toMatchObject({ status: 200, contentType: "application/json" });
+    expect(JSON.parse(h2.body).invite.code).toBe(code);
+  });
+
+  test.each([
+    ["no message", "encoding=json", 400, { code: "invalid_argument", message: "cannot decode message invites.v1.ReadRequest from JSON: Unexpected end of JSON input" }],
+    ["a message that is not base64", "encoding=proto&base64=1&message=%21%21", 400, { code: "invalid_argument", message: expect.stringMatching(/^message: .*base64/) }],
+    ["a compressed message that is not base64", "encoding=proto&base64=1&message=%21%21&compression=gzip", 400, { code: "invalid_argument", message: expect.stringMatching(/^message: /) }],
+    ["an unknown compression", `${json({ code: "x" })}&compression=zstd`, 501, { code: "unimplemented" }],
+  ])("answers %s as connect-node does, or better, on either path", async (_, query, status, body) => {
+    const res = await fetch(`${read()}?${query}`);
+    expect(res.status).toBe(status);
+    await expect(res.json()).resolves.toEqual(status === 501 ? expect.objectContaining(body) : body);
+  });
+
+  test("refuses an unknown encoding with 415, and a method with side effects with 405", async () => {
+    expect((await fetch(`${read()}?encoding=xml&message=x`)).status).toBe(415);
+    expect((await fetch(`${server.url}/invites.v1.InvitesService/Create?${json({ group_id: "g", email: "a@example.com" })}`)).status).toBe(405);
+  });
+
+  test("honours connect-timeout-ms, and refuses a malformed one", async () => {
+    const malformed = await fetch(`${read()}?${json({ code })}`, { headers: { "connect-timeout-ms": "soon" } });
+    expect(malformed.status).toBe(400);
+    await expect(malformed.json()).resolves.toMatchObject({ code: "invalid_argument" });
+    expect((await fetch(`${read()}?${json({ code })}`, { headers: { "connect-timeout-ms": "5000" } })).status).toBe(200);
+  });
+
+  test("a POST with an empty JSON body is InvalidArgument, as a GET with no message", async () => {
+    const res = await fetch(read(), { method: "POST", headers: { "content-type": "application/json" }, body: "" });
+    expect(res.status).toBe(400);
+    await expect(res.json()).resolves.toEqual({ code: "invalid_argument", message: "cannot decode message invites.v1.ReadRequest from JSON: Unexpected end of JSON input" });
+  });
+});
+
+/** One GET over h2c, as a browser's fetch would send it over HTTP/2. */
+async function h2Get(path: string): Promise<{ status: number; contentType: string | undefined; body: string }> {
+  const session = http2.connect(server.url);
+  try {
+    return await new Promise((resolve, reject) => {
+      const stream = session.request({ ":method": "GET", ":path": path });
+      let body = "";
+      let head: http2.IncomingHttpHeaders = {};
+      stream.setEncoding("utf8").on("response", (h) => (head = h)).on("data", (chunk: string) => (body += chunk)).on("error", reject);
+      stream.on("end", () => resolve({ status: Number(head[":status"]), contentType: head["content-type"], body }));
+    });
+  } finally {
+    session.close();
+  }
+}
+
 describe("CORS", () => {
   test("answers a preflight from an allowed origin", async () => {
     const res = await fetch(`${server.url}/invites.v1.InvitesService/Create`, {

@@ -35,6 +35,7 @@ const transports: [string, (url: string) => Transport][] = [
   ["Connect proto over HTTP/1.1", (baseUrl) => createConnectTransport({ baseUrl, httpVersion: "1.1", useBinaryFormat: true })],
   ["Connect JSON over h2c", (baseUrl) => createConnectTransport({ baseUrl, httpVersion: "2", useBinaryFormat: false })],
   ["Connect GET over HTTP/1.1", (baseUrl) => createConnectTransport({ baseUrl, httpVersion: "1.1", useHttpGet: true })],
+  ["Connect proto GET over h2c", (baseUrl) => createConnectTransport({ baseUrl, httpVersion: "2", useBinaryFormat: true, useHttpGet: true })],
   ["gRPC over h2c", (baseUrl) => createGrpcTransport({ baseUrl })],
   // Compressed requests take connect-node's path; the answer must be the same.
   ["gRPC over h2c, gzip", (baseUrl) => createGrpcTransport({ baseUrl, sendCompression: compressionGzip, compressMinBytes: 1 })],

@@ -221,6 +221,57 @@ test.each([
   conn.close();
 });
 
+/** A Connect GET as connect-web sends it with useHttpGet: the message in the query, no body. */
+const connectGet = (query: string, fields = "") => `GET ${read}?${query} HTTP/1.1\r\nhost: localhost\r\n${fields}\r\n`;
+const jsonQuery = (code: string) => `connect=v1&encoding=json&message=${encodeURIComponent(JSON.stringify({ code }))}`;
+
+test("serves a Connect GET itself, in JSON or base64 proto, keeps the connection, and logs no query", async () => {
+  const conn = await openRawHttp1(url);
+  await conn.write(connectGet(jsonQuery("secret-json")));
+  const json = await conn.next();
+  expect(json).toMatchObject({ status: 200, headers: { "content-type": "application/json" } });
+  expect(codeOf(json?.body)).toBe("secret-json");
+  // ReadRequest { code = "secret-proto" }, field 2, url-safe and unpadded as connect-web sends it.
+  const proto = Buffer.concat([Buffer.from([0x12, 12]), Buffer.from("secret-proto")]).toString("base64url");
+  await conn.write(connectGet(`encoding=proto&base64=1&message=${proto}`));
+  const binary = await conn.next();
+  expect(binary).toMatchObject({ status: 200, headers: { "content-type": "application/proto" } });
+  expect(binary?.body).toContain("secret-proto");
+  await conn.write(connectPost(read, { code: "after" }));
+  expect(codeOf((await conn.next())?.body)).toBe("after");
+  conn.close();
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  expect(logs()).toEqual(Array(3).fill(expect.objectContaining({ procedure: read, protocol: "connect", code: "ok" })));
+  expect(lines.join("")).not.toContain("secret");
+});
+
+test("answers a Connect GET whose base64 message is malformed with InvalidArgument itself", async () => {
+  const conn = await openRawHttp1(url);
+  await conn.write(connectGet("encoding=proto&base64=1&message=%21%21"));
+  const answer = await conn.next();
+  expect(answer?.status).toBe(400);
+  expect(JSON.parse(answer!.body)).toEqual({ code: "invalid_argument", message: expect.stringMatching(/^message: .*base64/) });
+  await conn.write(connectGet(jsonQuery("after")));
+  expect(codeOf((await conn.next())?.body)).toBe("after");
+  conn.close();
+  expect(calls).toBe(1);
+});
+
+test.each([
+  ["a GET with a body", connectGet(jsonQuery("x"), "content-length: 2\r\n") + "{}"],
+  ["a GET of a compressed message", connectGet(`${jsonQuery("x")}&compression=gzip`)],
+  ["a GET of another encoding", connectGet("encoding=xml&message=x")],
+  ["a GET with no query", `GET ${read} HTTP/1.1\r\nhost: localhost\r\n\r\n`],
+  ["a GET whose query holds a '#'", connectGet(`${jsonQuery("x")}#frag`)],
+  ["a GET of an M3O path, which M3O answers with 405", "GET /v1/invites/Read HTTP/1.1\r\nhost: localhost\r\n\r\n"],
+])("leaves %s to Node", async (_, request) => {
+  const conn = await openRawHttp1(url);
+  await conn.write(request);
+  expect((await conn.next())?.body).toBe("node");
+  conn.close();
+  expect(calls).toBe(0);
+});
+
 test.each([
   ["Connection: close", connectPost(read, { code: "last" }, { connection: "close" })],
   ["HTTP/1.0", connectPost(read, { code: "last" }).replace("HTTP/1.1", "HTTP/1.0")],

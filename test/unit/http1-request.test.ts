@@ -56,3 +56,16 @@ test.each(["Transfer-Encoding: chunked", "EXPECT: 100-continue", "upgrade: h2c",
     expect(readRequest(request([line]), 1024)).toBeUndefined();
   },
 );
+
+test("reads a GET with its target whole, query included, and no body", () => {
+  const bytes = Buffer.from("GET /p?encoding=json&message=%7B%7D HTTP/1.1\r\nHost: h\r\n\r\nnext", "latin1");
+  expect(readRequest(bytes, 1024)).toMatchObject({ method: "GET", target: "/p?encoding=json&message=%7B%7D", keepAlive: true, bodyStart: bytes.length - 4, bodyEnd: bytes.length - 4 });
+  expect(readRequest(Buffer.from("GET /p?q HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n"), 1024)).toMatchObject({ method: "GET" });
+  expect(readRequest(Buffer.from("GET /p?q HT"), 1024)).toBe("partial");
+});
+
+test("leaves a GET with a body, and other methods, to Node", () => {
+  expect(readRequest(Buffer.from("GET /p?q HTTP/1.1\r\nHost: h\r\nContent-Length: 2\r\n\r\n{}"), 1024)).toBeUndefined();
+  expect(readRequest(Buffer.from("PUT /p HTTP/1.1\r\nHost: h\r\nContent-Length: 0\r\n\r\n"), 1024)).toBeUndefined();
+  expect(readRequest(Buffer.from("HEAD /p HT"), 1024)).toBeUndefined();
+});

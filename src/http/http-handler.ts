@@ -1,5 +1,7 @@
 import { Code, ConnectError, createContextValues, type ConnectRouter } from "@connectrpc/connect";
 import { universalRequestFromNodeRequest, universalResponseToNodeResponse } from "@connectrpc/connect-node";
+import type { UniversalServerResponse } from "@connectrpc/connect/protocol";
+import { codeToString } from "@connectrpc/connect/protocol-connect";
 import { safeErrorMessage, type Logger } from "../logger.js";
 import { callRecordKey, type CallRecord } from "../observability/call-record.js";
 import type { Metrics } from "../observability/metrics.js";
@@ -8,6 +10,7 @@ import { withTypedBase64Error } from "./connect-get.js";
 import { createCorsHandler, type CorsPolicy } from "./cors.js";
 import { withSpecGrpcMessage } from "./grpc-message.js";
 import { abortWhenClientLeaves } from "./lean-call.js";
+import { withTypedParseError } from "./parse-error.js";
 import type { Http1Respond, LeanUnary } from "./lean-unary.js";
 import { createM3oHandler, m3oMethodOf } from "./m3o.js";
 import type { NodeHandler, NodeRequest, NodeResponse } from "./node-types.js";
@@ -70,7 +73,11 @@ export function createHttpHandler({ router, cors, maxBodyBytes, logger, metrics,
     res.setHeader("x-request-id", requestId);
     if (handler) {
       handler(universalRequestFromNodeRequest(req, res, undefined, contextValues))
-        .then((uRes) => universalResponseToNodeResponse(withSpecGrpcMessage(withTypedBase64Error(req.method, req.url ?? "", uRes)), res))
+        .then((uRes) => withTypedParseError(withTypedBase64Error(req.method, req.url ?? "", uRes), handler.method.input.typeName))
+        .then((uRes) => {
+          noteGrpcStatus(record, uRes);
+          return universalResponseToNodeResponse(withSpecGrpcMessage(uRes), res);
+        })
         .catch((err) => fail(res, requestId, err));
       return;
     }
@@ -88,6 +95,12 @@ function rpcProtocol(req: NodeRequest): Protocol {
   if (contentType.startsWith("application/grpc-web")) return "grpc-web";
   if (contentType.startsWith("application/grpc")) return "grpc";
   return "connect";
+}
+
+/** The gRPC status connect-node answered before any interceptor recorded one: a message that does not decode, a malformed deadline. */
+function noteGrpcStatus(record: CallRecord, response: UniversalServerResponse): void {
+  const status = response.trailer?.get("grpc-status") ?? response.header?.get("grpc-status");
+  if (record.code === undefined && status) record.code = codeToString(Number(status));
 }
 
 function respondThrough(res: NodeResponse, requestId: string): Http1Respond {

@@ -22,7 +22,7 @@ import {
   type UnaryResponse,
 } from "@connectrpc/connect";
 import { MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
-import { codeToHttpStatus, errorToJsonBytes } from "@connectrpc/connect/protocol-connect";
+import { codeToHttpStatus, codeToString, errorToJsonBytes } from "@connectrpc/connect/protocol-connect";
 import { setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
 import { binaryEncoder } from "../codec/binary-encoder.js";
 import { jsonDecoder } from "../codec/json-decoder.js";
@@ -183,7 +183,10 @@ export function createLeanUnary(options: LeanUnaryOptions) {
       .then((body) => run(route, body, headersView(headers), timeoutOf(route.wire, headers), createContextValues().set(callRecordKey, record), cancel))
       .then(reply.answer, (err) => {
         const tooLarge = err instanceof BodyTooLargeError;
-        reply.error(tooLarge ? new ConnectError(`message larger than ${maxBodyBytes} bytes`, Code.ResourceExhausted) : ConnectError.from(err));
+        const error = tooLarge ? new ConnectError(`message larger than ${maxBodyBytes} bytes`, Code.ResourceExhausted) : ConnectError.from(err);
+        // An error before the interceptors (a message that does not decode, a malformed deadline) has no code recorded yet.
+        record.code ??= codeToString(error.code);
+        reply.error(error);
       });
   }
 

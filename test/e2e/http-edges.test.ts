@@ -100,6 +100,49 @@ describe("Connect GET, for the methods without side effects", () => {
   });
 });
 
+describe("a binary message that cannot be decoded", () => {
+  // ReadRequest's field 1 (a string) with its length missing.
+  const broken = Buffer.from([0x0a, 0xff]);
+  const frame = (flags: number, message: Buffer) => Buffer.concat([Buffer.from([flags, 0, 0, 0, message.length]), message]);
+  const read = () => `${server.url}/invites.v1.InvitesService/Read`;
+  const expected = "cannot decode message invites.v1.ReadRequest: premature EOF";
+
+  test.each([
+    ["Connect proto", {}, broken],
+    ["Connect proto, gzip (connect-node's path)", { "content-encoding": "gzip" }, gzipSync(broken)],
+  ])("is InvalidArgument over %s, on either path", async (_, fields, body) => {
+    const res = await fetch(read(), { method: "POST", headers: { "content-type": "application/proto", ...fields }, body });
+    expect(res.status).toBe(400);
+    await expect(res.json()).resolves.toEqual({ code: "invalid_argument", message: expected });
+  });
+
+  test.each([
+    ["gRPC", frame(0, broken), {}],
+    ["gRPC, gzip (connect-node's path)", frame(1, gzipSync(broken)), { "grpc-encoding": "gzip" }],
+  ])("is InvalidArgument over %s, on either path", async (_, body, fields) => {
+    const session = http2.connect(server.url);
+    try {
+      const answer = await new Promise<http2.IncomingHttpHeaders>((resolve, reject) => {
+        const stream = session.request({ ":method": "POST", ":path": "/invites.v1.InvitesService/Read", "content-type": "application/grpc", te: "trailers", ...fields });
+        let fieldsSeen: http2.IncomingHttpHeaders = {};
+        stream.on("response", (h) => (fieldsSeen = { ...fieldsSeen, ...h })).on("trailers", (t) => (fieldsSeen = { ...fieldsSeen, ...t }));
+        stream.on("error", reject).on("close", () => resolve(fieldsSeen)).resume();
+        stream.end(body);
+      });
+      expect(answer).toMatchObject({ "grpc-status": "3", "grpc-message": expected });
+    } finally {
+      session.close();
+    }
+  });
+
+  test("is InvalidArgument over gRPC-Web, which connect-node serves", async () => {
+    const res = await fetch(read(), { method: "POST", headers: { "content-type": "application/grpc-web+proto" }, body: frame(0, broken) });
+    const body = Buffer.from(await res.arrayBuffer());
+    expect(body[0]).toBe(0x80);
+    expect(body.subarray(5).toString("latin1")).toBe(`grpc-message: ${expected}\r\ngrpc-status: 3\r\n`);
+  });
+});
+
 /** One GET over h2c, as a browser's fetch would send it over HTTP/2. */
 async function h2Get(path: string): Promise<{ status: number; contentType: string | undefined; body: string }> {
   const session = http2.connect(server.url);

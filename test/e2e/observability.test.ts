@@ -1,3 +1,5 @@
+import * as http2 from "node:http2";
+import { gzipSync } from "node:zlib";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { createClient, type Client, type Transport } from "@connectrpc/connect";
 import { createConnectTransport, createGrpcTransport, createGrpcWebTransport } from "@connectrpc/connect-node";
@@ -139,6 +141,24 @@ test("requests refused before any handler are logged too", async () => {
     expect.objectContaining({ level: "info", procedure: "/invites.v1.InvitesService/Create", protocol: "connect", code: "invalid_argument", http_status: 400 }),
     expect.objectContaining({ level: "info", procedure: "/v1/invites/Create", protocol: "m3o", code: "invalid_argument", http_status: 400 }),
   ]);
+});
+
+test("a gRPC call refused before any interceptor is logged with its code, not unknown", async () => {
+  lines.length = 0;
+  const session = http2.connect(server.url);
+  const call = (fields: http2.OutgoingHttpHeaders, body: Buffer) =>
+    new Promise<void>((resolve, reject) => {
+      const stream = session.request({ ":method": "POST", ":path": "/invites.v1.InvitesService/Read", "content-type": "application/grpc", te: "trailers", ...auth, ...fields });
+      stream.on("error", reject).on("close", resolve).resume();
+      stream.end(body);
+    });
+  // A message that does not decode (ReadRequest's field 1 with its length missing), once on each path, and a malformed deadline.
+  await call({}, Buffer.from([0, 0, 0, 0, 2, 0x0a, 0xff]));
+  await call({ "grpc-encoding": "gzip" }, Buffer.concat([Buffer.from([1, 0, 0, 0, 22]), gzipSync(Buffer.from([0x0a, 0xff]))]));
+  await call({ "grpc-timeout": "soon" }, Buffer.from([0, 0, 0, 0, 0]));
+  session.close();
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  expect(logs().filter((l) => l.msg === "request")).toEqual(Array(3).fill(expect.objectContaining({ protocol: "grpc", code: "invalid_argument" })));
 });
 
 describe("operator endpoints", () => {

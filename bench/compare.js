@@ -2,7 +2,7 @@
 // turns, so that the machine's drift (up to 2× within minutes here) falls on
 // both alike. Usage, after `npm run build` of each version into its own folder
 // inside the checkout (so that node_modules resolves):
-//   node bench/compare.js <distA> <distB> <read-grpc|read-json|read-get|list-grpc|list-json|create> [pairs=10]
+//   node bench/compare.js <distA> <distB> <read-grpc|read-json|read-get|read-grpc-web|list-grpc|list-json|create> [pairs=10]
 // Prints each build's requests per second per turn and the median of the
 // paired ratios B/A. Both run on copies of one file of 100,000 invites, as
 // the benchmark's. Servers on core 0, the load generator on core 1.
@@ -20,8 +20,8 @@ const { apiKey, startService } = require("./service-process.js");
 const { luaPost, wrkRunName } = require("./wrk-script.js");
 
 const [distA, distB, load, pairsArg] = process.argv.slice(2);
-if (!distA || !distB || !["read-grpc", "read-json", "read-get", "list-grpc", "list-json", "create"].includes(load)) {
-  console.error("usage: node bench/compare.js <distA> <distB> <read-grpc|read-json|read-get|list-grpc|list-json|create> [pairs]");
+if (!distA || !distB || !["read-grpc", "read-json", "read-get", "read-grpc-web", "list-grpc", "list-json", "create"].includes(load)) {
+  console.error("usage: node bench/compare.js <distA> <distB> <read-grpc|read-json|read-get|read-grpc-web|list-grpc|list-json|create> [pairs]");
   process.exit(2);
 }
 const pairs = Number(pairsArg ?? 10);
@@ -40,6 +40,9 @@ async function main() {
   writeFileSync(join(work, "list.grpc"), grpcFrame(Buffer.from(toBinary(pb.ListRequestSchema, create(pb.ListRequestSchema, { pageSize: 100 })))));
   const headers = { "content-type": "application/json", authorization: `Bearer ${apiKey}` };
   writeFileSync(join(work, "read.lua"), luaPost(headers, `'{"code":"${code}"}'`));
+  // gRPC-Web as a browser's client sends it over HTTP/1.1: the framed message, written as Lua's decimal escapes.
+  const webHeaders = { "content-type": "application/grpc-web+proto", "x-grpc-web": "1", authorization: `Bearer ${apiKey}` };
+  writeFileSync(join(work, "read-grpc-web.lua"), luaPost(webHeaders, `"${[...grpcFrame(body)].map((byte) => `\\${byte}`).join("")}"`));
   writeFileSync(join(work, "list-json.lua"), luaPost(headers, `'{"page_size":100}'`));
   writeFileSync(join(work, "create.lua"), luaPost(headers, `'{"group_id":"compare","email":"c' .. run .. '-' .. n .. '@example.com"}'`));
 
@@ -74,7 +77,7 @@ function run(port, seconds) {
     ? ["wrk", "-t1", "-c32", `-d${seconds}s`, "-H", `authorization: Bearer ${apiKey}`, `${url}?${getQuery}`]
     : load.endsWith("-grpc")
     ? ["h2load", "-c8", "-m16", "-t1", `-D${seconds}`, "-d", join(work, load === "list-grpc" ? "list.grpc" : "read.grpc"), "-H", "content-type: application/grpc", "-H", "te: trailers", "-H", `authorization: Bearer ${apiKey}`, url]
-    : ["wrk", "-t1", "-c32", `-d${seconds}s`, "-s", join(work, { create: "create.lua", "list-json": "list-json.lua" }[load] ?? "read.lua"), url];
+    : ["wrk", "-t1", "-c32", `-d${seconds}s`, "-s", join(work, { create: "create.lua", "list-json": "list-json.lua", "read-grpc-web": "read-grpc-web.lua" }[load] ?? "read.lua"), url];
   const out = execFileSync("taskset", ["-c", "1", ...argv], { encoding: "utf8", env: { ...process.env, BENCH_RUN: wrkRunName() } });
   const { rps, errors } = loadResult(out);
   if (errors > 0 || rps === 0) throw new Error(`errors under load:\n${out}`);

@@ -6,6 +6,7 @@ import type { CorsPolicy } from "./cors.js";
 import { readRequest } from "./http1-request.js";
 import { LazyAbort } from "./lean-call.js";
 import type { Http1Respond, LeanRoute, LeanUnary } from "./lean-unary.js";
+import { protocolOf } from "./lean-wire.js";
 import type { M3oLean } from "./m3o.js";
 
 export interface LeanHttp1Options {
@@ -43,9 +44,9 @@ export interface Http1Handling {
 const maxHeadReads = 32;
 
 /**
- * A reader of HTTP/1.1 for the lean path's Connect and M3O calls, in place
- * of Node's request and response objects, which cost about 30 % of a JSON
- * Read's CPU. It serves requests framed by Content-Length and shaped as
+ * A reader of HTTP/1.1 for the lean path's Connect, gRPC-Web and M3O
+ * calls, in place of Node's request and response objects, which cost about
+ * 30 % of a JSON Read's CPU. It serves requests framed by Content-Length and shaped as
  * every Connect client, browser and proxy sends them (HTTP/1.0 and
  * Connection: close included), Connect GETs, and CORS preflights; a
  * request split across reads is served once the rest has come. At the first
@@ -194,19 +195,19 @@ export function createLeanHttp1({ lean, m3o, observer, cors, keepAliveMs }: Lean
       const allowed = cors.answerFields(headers.origin);
       const record: CallRecord = {};
       const cancel = new LazyAbort();
-      let observation: Observation | undefined;
+      const sent = headers["x-request-id"];
+      // The observer logs the path alone: a GET's query carries its message, an invite code perhaps.
+      const observation = observer.begin(typeof sent === "string" ? sent : undefined, route ? protocolOf(route.wire) : "m3o", target);
+      // In flight before the call starts, so that an answer given at once is written too.
+      inFlight = { cancel, observation, record };
       const respond: Http1Respond = (status, head, body) => {
         if (inFlight?.cancel !== cancel) return;
         inFlight = undefined;
-        const fields = `${fieldLines(head)}${allowed ? fieldLines(allowed) : ""}x-request-id: ${observation!.requestId}\r\n`;
-        if (answer(keepAlive, status, fields, body, (err) => observation!.end(status, !err, record))) serveNext();
+        const fields = `${fieldLines(head)}${allowed ? fieldLines(allowed) : ""}x-request-id: ${observation.requestId}\r\n`;
+        if (answer(keepAlive, status, fields, body, (err) => observation.end(status, !err, record))) serveNext();
       };
       if (route) lean.http1(route, headers, () => body, record, cancel, respond);
       else m3o.serve(target, headers, body, record, cancel, respond);
-      const sent = headers["x-request-id"];
-      // The observer logs the path alone: a GET's query carries its message, an invite code perhaps.
-      observation = observer.begin(typeof sent === "string" ? sent : undefined, route ? "connect" : "m3o", target);
-      inFlight = { cancel, observation, record };
     }
 
     return {

@@ -33,7 +33,8 @@ import { connectGetMessage, readConnectGetQuery } from "./connect-get.js";
 import { encodeGrpcMessage } from "./grpc-message.js";
 import { headersView } from "./headers-view.js";
 import { LazyAbort, LeanRequest, LeanResponse, PlainContext } from "./lean-call.js";
-import { timeoutOf, wireOf, type Wire } from "./lean-wire.js";
+import { grpcFrame, grpcWebAnswer, grpcWebContentType, grpcWebError } from "./grpc-web.js";
+import { protocolOf, timeoutOf, wireOf, type Wire } from "./lean-wire.js";
 import { BodyTooLargeError, readBody } from "./read-body.js";
 
 type UnaryImpl = (request: unknown, context: HandlerContext) => Promise<unknown> | unknown;
@@ -79,10 +80,11 @@ interface Entry {
 
 /**
  * A lean path for the common calls: unary methods of one service, gRPC over
- * HTTP/2 and Connect (proto or JSON, POST or GET) over HTTP/1.1 and HTTP/2,
- * uncompressed. It runs the same interceptors and handlers as connect-node,
- * answers with the same error encoding, and declines everything else
- * (compression, gRPC-Web, streaming) so that connect-node serves it.
+ * HTTP/2, gRPC-Web (binary) and Connect (proto or JSON, POST or GET) over
+ * HTTP/1.1 and HTTP/2, uncompressed. It runs the same interceptors and
+ * handlers as connect-node, answers with the same error encoding, and
+ * declines everything else (compression, gRPC-Web's text kind, streaming)
+ * so that connect-node serves it.
  */
 export function createLeanUnary(options: LeanUnaryOptions) {
   const { service, interceptors, jsonOptions, maxBodyBytes, observe } = options;
@@ -121,7 +123,7 @@ export function createLeanUnary(options: LeanUnaryOptions) {
   ): Promise<Answer> {
     const { method, url, encodeBinary, encodeJson } = entry;
     const message = decode(entry, wire, body);
-    const protocolName = wire === "grpc" ? "grpc" : "connect";
+    const protocolName = protocolOf(wire);
     const requestMethod = query ? "GET" : "POST";
     const encode = (res: UnaryResponse) => (wire === "json" ? encodeJson(res.message) : encodeBinary(res.message));
     const request = (ctx: HandlerContext) => new LeanRequest(service, method, requestMethod, url, header, contextValues, message, ctx);
@@ -184,7 +186,7 @@ export function createLeanUnary(options: LeanUnaryOptions) {
       .then(reply.answer, (err) => {
         const tooLarge = err instanceof BodyTooLargeError;
         const error = tooLarge ? new ConnectError(`message larger than ${maxBodyBytes} bytes`, Code.ResourceExhausted) : ConnectError.from(err);
-        // An error before the interceptors (a message that does not decode, a malformed deadline) has no code recorded yet.
+        // An error before the interceptors (a message that does not decode, a malformed deadline) has no outcome recorded yet.
         record.code ??= codeToString(error.code);
         reply.error(error);
       });
@@ -221,7 +223,7 @@ export function createLeanUnary(options: LeanUnaryOptions) {
       const contentType = answerType(route, headers);
       const record: CallRecord = {};
       const requestId = typeof headers["x-request-id"] === "string" ? headers["x-request-id"] : undefined;
-      const observation = observe.begin(requestId, wire === "grpc" ? "grpc" : "connect", path);
+      const observation = observe.begin(requestId, protocolOf(wire), path);
       let status = 200;
       const cancel = new LazyAbort();
       stream.once("close", () => {
@@ -235,18 +237,14 @@ export function createLeanUnary(options: LeanUnaryOptions) {
         answer(answer) {
           if (stream.destroyed) return;
           if (wire !== "grpc") {
-            stream.respond({ ...connectHeaders(answer), ...base, ":status": 200, "content-type": contentType });
-            stream.end(answer.body);
+            const { head, body } = answerParts(wire, contentType, answer);
+            stream.respond({ ...head, ...base, ":status": 200 });
+            stream.end(body);
             return;
           }
           stream.respond({ ...plain(answer.header), ...base, ":status": 200, "content-type": "application/grpc+proto" }, { waitForTrailers: true });
           stream.once("wantTrailers", () => stream.sendTrailers({ ...plain(answer.trailer), "grpc-status": "0" }));
-          const body = answer.body as Uint8Array;
-          const frame = Buffer.allocUnsafe(5 + body.length);
-          frame[0] = 0;
-          frame.writeUInt32BE(body.length, 1);
-          frame.set(body, 5);
-          stream.end(frame);
+          stream.end(grpcFrame(0, answer.body as Uint8Array));
         },
         error(error) {
           if (stream.destroyed || stream.headersSent) return;
@@ -257,9 +255,10 @@ export function createLeanUnary(options: LeanUnaryOptions) {
             stream.respond(fields, { endStream: true });
             return;
           }
-          status = codeToHttpStatus(error.code);
-          stream.respond({ ...base, ":status": status, "content-type": "application/json" });
-          stream.end(errorToJsonBytes(error, jsonOptions));
+          const parts = errorParts(wire, error);
+          status = parts.status;
+          stream.respond({ ...parts.head, ...base, ":status": status });
+          stream.end(parts.body);
         },
       });
       return true;
@@ -282,11 +281,11 @@ export function createLeanUnary(options: LeanUnaryOptions) {
      * The route of a Connect unary call over HTTP/1.1 that the lean path
      * serves, judged on its head before its body has come; undefined to
      * leave it to connect-node. gRPC needs trailers, which HTTP/1.1 answers
-     * here do not carry.
+     * here do not carry; gRPC-Web carries them in the body.
      */
     http1Route(method: string | undefined, target: string, headers: http2.IncomingHttpHeaders): LeanRoute | undefined {
       if (method === "GET") return getRoute(target);
-      const route = postRoute(method, target, headers["content-type"], headers["content-encoding"]);
+      const route = postRoute(method, target, headers["content-type"], (headers["grpc-encoding"] ?? headers["content-encoding"]) as string | undefined);
       return route?.wire === "grpc" ? undefined : route;
     },
 
@@ -299,14 +298,14 @@ export function createLeanUnary(options: LeanUnaryOptions) {
       const contentType = answerType(route, headers);
       serve(body, headers, route, record, cancel, {
         answer(answer) {
-          const head = connectHeaders(answer);
-          head["content-type"] = contentType;
-          head["content-length"] = String(byteLength(answer.body));
-          respond(200, head, answer.body);
+          const { head, body } = answerParts(route.wire, contentType, answer);
+          head["content-length"] = String(byteLength(body));
+          respond(200, head, body);
         },
         error(error) {
-          const body = errorToJsonBytes(error, jsonOptions);
-          respond(codeToHttpStatus(error.code), { "content-type": "application/json", "content-length": String(body.length) }, body);
+          const { status, head, body } = errorParts(route.wire, error);
+          head["content-length"] = String(body.length);
+          respond(status, head, body);
         },
       });
     },
@@ -314,6 +313,18 @@ export function createLeanUnary(options: LeanUnaryOptions) {
     /** The most a request body may hold. */
     maxBodyBytes,
   };
+
+  /** A Connect or gRPC-Web answer's fields (but the transport's own) and body. */
+  function answerParts(wire: Wire, contentType: string, answer: Answer): { head: Record<string, string>; body: Uint8Array | string } {
+    if (wire === "grpc-web") return { head: { ...plain(answer.header), "content-type": grpcWebContentType }, body: grpcWebAnswer(answer.body as Uint8Array, answer.trailer) };
+    return { head: { ...connectHeaders(answer), "content-type": contentType }, body: answer.body };
+  }
+
+  /** A Connect or gRPC-Web error's status, fields and body: gRPC-Web's status travels in the body's trailers. */
+  function errorParts(wire: Wire, error: ConnectError): { status: number; head: Record<string, string>; body: Uint8Array } {
+    if (wire === "grpc-web") return { status: 200, head: { "content-type": grpcWebContentType }, body: grpcWebError(error) };
+    return { status: codeToHttpStatus(error.code), head: { "content-type": "application/json" }, body: errorToJsonBytes(error, jsonOptions) };
+  }
 }
 
 export type LeanUnary = ReturnType<typeof createLeanUnary>;

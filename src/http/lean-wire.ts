@@ -2,8 +2,11 @@ import type { IncomingHttpHeaders } from "node:http2";
 import { parseTimeout as parseConnectTimeout } from "@connectrpc/connect/protocol-connect";
 import { parseTimeout as parseGrpcTimeout } from "@connectrpc/connect/protocol-grpc";
 
-/** How a lean call's messages travel: gRPC's framing, or Connect's proto or JSON. */
-export type Wire = "grpc" | "proto" | "json";
+/** How a lean call's messages travel: gRPC's or gRPC-Web's framing, or Connect's proto or JSON. */
+export type Wire = "grpc" | "grpc-web" | "proto" | "json";
+
+/** The protocol a wire belongs to, as logs and metrics name it. */
+export const protocolOf = (wire: Wire) => (wire === "grpc" || wire === "grpc-web" ? wire : "connect");
 
 /** The longest deadline a client may ask for; connect-node is given the same. */
 export const maxTimeoutMs = 24 * 60 * 60 * 1000;
@@ -12,6 +15,7 @@ export const maxTimeoutMs = 24 * 60 * 60 * 1000;
 export function wireOf(contentType: string | undefined, contentEncoding: string | undefined): Wire | undefined {
   if (contentEncoding && contentEncoding !== "identity") return undefined;
   if (contentType === "application/grpc" || contentType === "application/grpc+proto") return "grpc";
+  if (contentType === "application/grpc-web" || contentType === "application/grpc-web+proto") return "grpc-web";
   if (contentType === "application/proto") return "proto";
   if (contentType === "application/json" || contentType === "application/json; charset=utf-8") return "json";
   return undefined;
@@ -19,9 +23,10 @@ export function wireOf(contentType: string | undefined, contentEncoding: string 
 
 /** The deadline a request asks for, in milliseconds; throws connect's own error for a malformed one. */
 export function timeoutOf(wire: Wire, headers: IncomingHttpHeaders): number | undefined {
-  const raw = headers[wire === "grpc" ? "grpc-timeout" : "connect-timeout-ms"];
+  const grpc = protocolOf(wire) !== "connect";
+  const raw = headers[grpc ? "grpc-timeout" : "connect-timeout-ms"];
   if (typeof raw !== "string") return undefined;
-  const parsed = wire === "grpc" ? parseGrpcTimeout(raw, maxTimeoutMs) : parseConnectTimeout(raw, maxTimeoutMs);
+  const parsed = grpc ? parseGrpcTimeout(raw, maxTimeoutMs) : parseConnectTimeout(raw, maxTimeoutMs);
   if (parsed.error) throw parsed.error;
   return parsed.timeoutMs;
 }

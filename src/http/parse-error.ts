@@ -1,5 +1,4 @@
 import { createAsyncIterable, type UniversalServerResponse } from "@connectrpc/connect/protocol";
-import { encodeGrpcMessage } from "./grpc-message.js";
 
 // connect's words for a request message it cannot decode from the binary format.
 const parseBinary = "parse binary: ";
@@ -36,7 +35,8 @@ function retypeGrpcStatus(fields: Headers, retype: (message: string) => string):
   const message = decodeURIComponent(fields.get("grpc-message") ?? "");
   if (!message.startsWith(parseBinary)) return false;
   fields.set("grpc-status", "3");
-  fields.set("grpc-message", encodeGrpcMessage(retype(message)));
+  // As connect encodes it; withSpecGrpcMessage re-encodes gRPC's fields to the spec's.
+  fields.set("grpc-message", encodeURIComponent(retype(message)));
   return true;
 }
 

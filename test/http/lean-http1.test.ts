@@ -8,7 +8,7 @@ import { InvitesService, InviteSchema, type ReadRequest } from "../../gen/invite
 import { createCorsPolicy } from "../../src/http/cors.js";
 import { createLeanHttp1 } from "../../src/http/lean-http1.js";
 import { createLeanUnary } from "../../src/http/lean-unary.js";
-import { createM3oLean } from "../../src/http/m3o.js";
+import { createM3oLean, type M3oLean } from "../../src/http/m3o.js";
 import type { NodeResponse } from "../../src/http/node-types.js";
 import { createOnePortServer, type OnePortServer, type TlsFiles } from "../../src/http/one-port-server.js";
 import { createLogger } from "../../src/logger.js";
@@ -204,6 +204,26 @@ test("serves an M3O path itself too, logged as M3O", async () => {
   expect(logs()).toEqual([expect.objectContaining({ protocol: "m3o", code: "ok" })]);
 });
 
+test("writes an answer given at once, before the call has returned, and reads on", async () => {
+  // An M3O stand-in that answers synchronously: the calls here answer from a promise, which hides the order.
+  const observer = createRequestObserver(createLogger("info", { write: (line) => lines.push(line) }), createMetrics());
+  const lean = createLeanUnary({ service: InvitesService, implementation: {}, interceptors: [], jsonOptions: {}, maxBodyBytes: 1024, observe: observer });
+  const m3o: M3oLean = { serves: () => true, serve: (_path, _headers, body, _record, _cancel, respond) => respond(200, { "content-length": String(body.length) }, body) };
+  const http1Reader = createLeanHttp1({ lean, m3o, observer, cors: createCorsPolicy([]), keepAliveMs });
+  const instant = createOnePortServer(() => undefined, { http2MaxStreams: 100, http1Reader, keepAliveMs });
+  const address: AddressInfo = await instant.listen(0, "127.0.0.1");
+  const conn = await openRawHttp1(`http://127.0.0.1:${address.port}`);
+  const within1s = () => new Promise<undefined>((resolve) => setTimeout(resolve, 1000));
+  try {
+    await conn.write(connectPost("/v1/invites/Read", { code: "first" }) + connectPost("/v1/invites/Read", { code: "second" }));
+    expect((await Promise.race([conn.next(), within1s()]))?.body).toBe('{"code":"first"}');
+    expect((await Promise.race([conn.next(), within1s()]))?.body).toBe('{"code":"second"}');
+  } finally {
+    conn.close();
+    await instant.close(0);
+  }
+});
+
 test.each([
   ["another path", connectPost("/invites.v1.InvitesService/Nope", {})],
   ["an M3O path the lean path does not serve", connectPost("/v1/invites/Nope", {})],
@@ -243,6 +263,38 @@ test("serves a Connect GET itself, in JSON or base64 proto, keeps the connection
   await new Promise((resolve) => setTimeout(resolve, 20));
   expect(logs()).toEqual(Array(3).fill(expect.objectContaining({ procedure: read, protocol: "connect", code: "ok" })));
   expect(lines.join("")).not.toContain("secret");
+});
+
+/** A gRPC-Web call as a browser's grpc-web client sends it over HTTP/1.1: one framed ReadRequest { code }. */
+function grpcWebPost(code: string, fields = ""): string {
+  const message = Buffer.concat([Buffer.from([0x12, code.length]), Buffer.from(code)]);
+  const body = Buffer.concat([Buffer.from([0, 0, 0, 0, message.length]), message]).toString("latin1");
+  return `POST ${read} HTTP/1.1\r\nhost: localhost\r\ncontent-type: application/grpc-web+proto\r\nx-grpc-web: 1\r\n${fields}content-length: ${body.length}\r\n\r\n${body}`;
+}
+
+test("serves a gRPC-Web call itself, its status in the body's trailer frame, and keeps the connection", async () => {
+  const conn = await openRawHttp1(url);
+  await conn.write(grpcWebPost("web"));
+  const answer = await conn.next();
+  expect(answer).toMatchObject({ status: 200, headers: { "content-type": "application/grpc-web+proto" } });
+  const body = answer!.bytes;
+  const length = body.readUInt32BE(1);
+  expect([body[0], body.subarray(5, 5 + length).toString("latin1")]).toEqual([0, expect.stringContaining("web")]);
+  expect([body[5 + length], body.subarray(10 + length).toString("latin1")]).toEqual([0x80, "grpc-status: 0\r\n"]);
+  await conn.write(grpcWebPost("web-late", "grpc-timeout: 1m\r\n"));
+  expect((await conn.next())?.body).toContain("web-late");
+  await conn.write(connectPost(read, { code: "after" }));
+  expect(codeOf((await conn.next())?.body)).toBe("after");
+  conn.close();
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  expect(logs().map((line) => line.protocol)).toEqual(["grpc-web", "grpc-web", "connect"]);
+});
+
+test("answers a compressed gRPC-Web call on its head alone to Node", async () => {
+  const conn = await openRawHttp1(url);
+  await conn.write(grpcWebPost("x", "grpc-encoding: gzip\r\n"));
+  expect((await conn.next())?.body).toBe("node");
+  conn.close();
 });
 
 test("answers a Connect GET whose base64 message is malformed with InvalidArgument itself", async () => {

@@ -7,6 +7,7 @@ import { createLeanUnary } from "../../src/http/lean-unary.js";
 import type { NodeResponse } from "../../src/http/node-types.js";
 import { createOnePortServer, type OnePortServer } from "../../src/http/one-port-server.js";
 import { createLogger } from "../../src/logger.js";
+import { createCallRecordInterceptor } from "../../src/observability/call-record.js";
 import { createMetrics } from "../../src/observability/metrics.js";
 import { createRequestObserver } from "../../src/observability/request-observer.js";
 
@@ -29,7 +30,9 @@ beforeEach(async () => {
       return { invite: create(InviteSchema, { code }) };
     },
   };
-  const lean = createLeanUnary({ service: InvitesService, implementation, interceptors: [], jsonOptions: {}, maxBodyBytes: 1024, observe: observer });
+  // The call-record interceptor, as the service has it: gRPC's outcome is in its trailers, which the log line cannot see.
+  const interceptors = [createCallRecordInterceptor()];
+  const lean = createLeanUnary({ service: InvitesService, implementation, interceptors, jsonOptions: {}, maxBodyBytes: 1024, observe: observer });
   const node = (_: unknown, res: NodeResponse) => res.writeHead(200, { "content-length": "4" }).end("node");
   server = createOnePortServer(node, { streamHandler: (stream, headers) => lean.http2Stream(stream, headers), http2MaxStreams: 100, keepAliveMs: 5000 });
   const address: AddressInfo = await server.listen(0, "127.0.0.1");
@@ -40,7 +43,7 @@ afterEach(async () => {
   await server.close(0);
 });
 
-function call(headers: http2.OutgoingHttpHeaders, body?: string): Promise<{ status: number; contentType: string | undefined; body: string }> {
+function call(headers: http2.OutgoingHttpHeaders, body?: string | Buffer): Promise<{ status: number; contentType: string | undefined; body: string }> {
   return new Promise((resolve, reject) => {
     const stream = session.request(headers, { endStream: body === undefined });
     let text = "";
@@ -63,7 +66,8 @@ test("serves a Connect GET itself, in JSON or base64 proto, as a GET, and logs n
   expect(binary.body).toContain("secret-proto");
   expect(methods).toEqual(["GET", "GET"]);
   await new Promise((resolve) => setTimeout(resolve, 20));
-  expect(lines.map((line) => JSON.parse(line))).toEqual(Array(2).fill(expect.objectContaining({ procedure: read, protocol: "connect", code: "ok" })));
+  // The call-record interceptor names the procedure without the path's leading slash.
+  expect(lines.map((line) => JSON.parse(line))).toEqual(Array(2).fill(expect.objectContaining({ procedure: read.slice(1), protocol: "connect", code: "ok" })));
   expect(lines.join("")).not.toContain("secret");
 });
 
@@ -82,6 +86,19 @@ test.each([
 ])("leaves %s to Node", async (_, headers, body) => {
   await expect(call(headers, body)).resolves.toMatchObject({ body: "node" });
   expect(methods).toEqual([]);
+});
+
+test("serves a gRPC-Web call itself, its status in the body's trailer frame", async () => {
+  const message = Buffer.concat([Buffer.from([0x12, 3]), Buffer.from("web")]);
+  const answer = await call({ ":method": "POST", ":path": read, "content-type": "application/grpc-web" }, Buffer.concat([Buffer.from([0, 0, 0, 0, message.length]), message]));
+  expect(answer).toMatchObject({ status: 200, contentType: "application/grpc-web+proto" });
+  const body = Buffer.from(answer.body, "latin1");
+  const length = body.readUInt32BE(1);
+  expect(body.subarray(5, 5 + length).toString("latin1")).toContain("web");
+  expect([body[5 + length], body.subarray(10 + length).toString("latin1")]).toEqual([0x80, "grpc-status: 0\r\n"]);
+  expect(methods).toEqual(["POST"]);
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  expect(JSON.parse(lines[0])).toMatchObject({ protocol: "grpc-web", code: "ok" });
 });
 
 test("serves a POST as a POST", async () => {

@@ -6,6 +6,8 @@ export interface RawResponse {
   /** Field names in lower case; a repeated field's values joined with ", ". */
   headers: Record<string, string>;
   body: string;
+  /** The body as sent, for a binary one. */
+  bytes: Buffer;
 }
 
 /**
@@ -60,7 +62,7 @@ export async function openRawHttp1(url: string, { paused = false, ca, halfOpen =
     const framed = headers["transfer-encoding"] === "chunked" ? unchunk(received, headEnd + 4) : whole(received, headEnd + 4, Number(headers["content-length"] ?? 0));
     if (!framed) return undefined;
     received = received.subarray(framed.end);
-    return { status: Number(statusLine.split(" ")[1]), headers, body: framed.body };
+    return { status: Number(statusLine.split(" ")[1]), headers, body: framed.bytes.toString("utf8"), bytes: framed.bytes };
   }
 
   return {
@@ -84,7 +86,7 @@ export function connectPost(path: string, json: unknown, fields: Record<string, 
 }
 
 function whole(bytes: Buffer, start: number, length: number) {
-  return bytes.length < start + length ? undefined : { body: bytes.toString("utf8", start, start + length), end: start + length };
+  return bytes.length < start + length ? undefined : { bytes: Buffer.from(bytes.subarray(start, start + length)), end: start + length };
 }
 
 function unchunk(bytes: Buffer, start: number) {
@@ -95,7 +97,7 @@ function unchunk(bytes: Buffer, start: number) {
     const size = parseInt(bytes.toString("latin1", at, lineEnd), 16);
     const dataEnd = lineEnd + 2 + size;
     if (bytes.length < dataEnd + 2) return undefined;
-    if (size === 0) return { body: Buffer.concat(parts).toString("utf8"), end: dataEnd + 2 };
+    if (size === 0) return { bytes: Buffer.concat(parts), end: dataEnd + 2 };
     parts.push(bytes.subarray(lineEnd + 2, dataEnd));
     at = dataEnd + 2;
   }

@@ -55,7 +55,8 @@ export function withTypedBase64Error(method: string | undefined, target: string,
     return response;
   } catch (err) {
     const error = err as ConnectError;
-    const header = new Headers({ "content-type": "application/json" });
-    return { status: codeToHttpStatus(error.code), header, body: createAsyncIterable([errorToJsonBytes(error, {})]) };
+    const body = errorToJsonBytes(error, {});
+    const header = new Headers({ "content-type": "application/json", "content-length": String(body.length) });
+    return { status: codeToHttpStatus(error.code), header, body: createAsyncIterable([body]) };
   }
 }

@@ -1,6 +1,5 @@
 import { Code, ConnectError, createContextValues, type ConnectRouter } from "@connectrpc/connect";
 import { universalRequestFromNodeRequest, universalResponseToNodeResponse } from "@connectrpc/connect-node";
-import type { UniversalServerResponse } from "@connectrpc/connect/protocol";
 import { codeToString } from "@connectrpc/connect/protocol-connect";
 import { safeErrorMessage, type Logger } from "../logger.js";
 import { callRecordKey, type CallRecord } from "../observability/call-record.js";
@@ -73,11 +72,9 @@ export function createHttpHandler({ router, cors, maxBodyBytes, logger, metrics,
     res.setHeader("x-request-id", requestId);
     if (handler) {
       handler(universalRequestFromNodeRequest(req, res, undefined, contextValues))
-        .then((uRes) => withTypedParseError(withTypedBase64Error(req.method, req.url ?? "", uRes), handler.method.input.typeName))
-        .then((uRes) => {
-          noteGrpcStatus(record, uRes);
-          return universalResponseToNodeResponse(withSpecGrpcMessage(uRes), res);
-        })
+        // A call refused before any interceptor ran (a message that does not decode, a malformed deadline) has no outcome recorded yet.
+        .then((uRes) => withTypedParseError(withTypedBase64Error(req.method, req.url ?? "", uRes), handler.method.input.typeName, (status) => (record.code ??= codeToString(status))))
+        .then((uRes) => universalResponseToNodeResponse(withSpecGrpcMessage(uRes), res))
         .catch((err) => fail(res, requestId, err));
       return;
     }
@@ -95,12 +92,6 @@ function rpcProtocol(req: NodeRequest): Protocol {
   if (contentType.startsWith("application/grpc-web")) return "grpc-web";
   if (contentType.startsWith("application/grpc")) return "grpc";
   return "connect";
-}
-
-/** The gRPC status connect-node answered before any interceptor recorded one: a message that does not decode, a malformed deadline. */
-function noteGrpcStatus(record: CallRecord, response: UniversalServerResponse): void {
-  const status = response.trailer?.get("grpc-status") ?? response.header?.get("grpc-status");
-  if (record.code === undefined && status) record.code = codeToString(Number(status));
 }
 
 function respondThrough(res: NodeResponse, requestId: string): Http1Respond {

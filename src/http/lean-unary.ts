@@ -22,29 +22,21 @@ import {
   type UnaryResponse,
 } from "@connectrpc/connect";
 import { MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
-import { codeToHttpStatus, codeToString, errorToJsonBytes } from "@connectrpc/connect/protocol-connect";
-import { setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
+import { codeToString } from "@connectrpc/connect/protocol-connect";
 import { binaryEncoder } from "../codec/binary-encoder.js";
 import { jsonDecoder } from "../codec/json-decoder.js";
 import { jsonEncoder } from "../codec/json-encoder.js";
 import { callRecordKey, type CallRecord } from "../observability/call-record.js";
 import type { RequestObserver } from "../observability/request-observer.js";
 import { connectGetMessage, readConnectGetQuery } from "./connect-get.js";
-import { encodeGrpcMessage } from "./grpc-message.js";
 import { headersView } from "./headers-view.js";
 import { LazyAbort, LeanRequest, LeanResponse, PlainContext } from "./lean-call.js";
-import { grpcFrame, grpcWebAnswer, grpcWebContentType, grpcWebError } from "./grpc-web.js";
+import { grpcFrame, readUnaryFrames } from "./grpc-framing.js";
+import { answerParts, byteLength, errorParts, grpcStatusFields, plain, type Answer } from "./lean-answer.js";
 import { protocolOf, timeoutOf, wireOf, type Wire } from "./lean-wire.js";
 import { BodyTooLargeError, readBody } from "./read-body.js";
 
 type UnaryImpl = (request: unknown, context: HandlerContext) => Promise<unknown> | unknown;
-
-/** What the handler answered, encoded (JSON as text, which Node encodes as it writes), with any headers and trailers it set. */
-interface Answer {
-  body: Uint8Array | string;
-  header?: Headers;
-  trailer?: Headers;
-}
 
 export interface LeanUnaryOptions {
   service: DescService;
@@ -146,23 +138,23 @@ export function createLeanUnary(options: LeanUnaryOptions) {
   /** Decodes a body as received, or JSON a caller has already read as text. */
   function decode({ method, decodeJson }: Entry, wire: Wire, body: Buffer | string) {
     if (typeof body === "string" || wire === "json") {
+      const text = typeof body === "string" ? body : body.toString("utf8");
       try {
-        return decodeJson(typeof body === "string" ? body : body.toString("utf8"));
+        // connect-node decodes with TextDecoder, which drops a byte-order mark.
+        return decodeJson(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
       } catch (err) {
         // protobuf-es names the message in its error, which connect-node passes on as it is.
         throw new ConnectError((err as Error).message, Code.InvalidArgument);
       }
     }
-    try {
-      if (wire === "proto") return fromBinary(method.input, body);
-      if (body.length < 5 || body[0] !== 0 || body.readUInt32BE(1) !== body.length - 5) {
-        throw new ConnectError("protocol error: expected one uncompressed gRPC message", Code.InvalidArgument);
+    const parse = (data: Buffer) => {
+      try {
+        return fromBinary(method.input, data);
+      } catch (err) {
+        throw new ConnectError(`cannot decode message ${method.input.typeName}: ${(err as Error).message}`, Code.InvalidArgument);
       }
-      return fromBinary(method.input, body.subarray(5));
-    } catch (err) {
-      if (err instanceof ConnectError) throw err;
-      throw new ConnectError(`cannot decode message ${method.input.typeName}: ${(err as Error).message}`, Code.InvalidArgument);
-    }
+    };
+    return wire === "proto" ? parse(body) : readUnaryFrames(body, wire === "grpc-web", maxBodyBytes, parse);
   }
 
   /** Answers through `reply` once the body has arrived: the part every transport shares. */
@@ -175,14 +167,16 @@ export function createLeanUnary(options: LeanUnaryOptions) {
     reply: { answer(answer: Answer): void; error(error: ConnectError): void },
   ): void {
     let message: Promise<Buffer> | Buffer;
+    let timeoutMs: number | undefined;
     try {
+      // As connect-node: a malformed deadline is refused before the message is read.
+      timeoutMs = timeoutOf(route.wire, headers);
       message = route.query ? connectGetMessage(route.query) : body();
     } catch (err) {
-      // A GET's message may be malformed: answered as any other error.
       message = Promise.reject(err);
     }
     Promise.resolve(message)
-      .then((body) => run(route, body, headersView(headers), timeoutOf(route.wire, headers), createContextValues().set(callRecordKey, record), cancel))
+      .then((body) => run(route, body, headersView(headers), timeoutMs, createContextValues().set(callRecordKey, record), cancel))
       .then(reply.answer, (err) => {
         const tooLarge = err instanceof BodyTooLargeError;
         const error = tooLarge ? new ConnectError(`message larger than ${maxBodyBytes} bytes`, Code.ResourceExhausted) : ConnectError.from(err);
@@ -250,12 +244,10 @@ export function createLeanUnary(options: LeanUnaryOptions) {
           if (stream.destroyed || stream.headersSent) return;
           if (wire === "grpc") {
             // Trailers-only: the status goes in the headers frame, which ends the stream.
-            const fields: http2.OutgoingHttpHeaders = { ...base, ":status": 200, "content-type": "application/grpc+proto" };
-            setTrailerStatus(new Headers(), error).forEach((value, name) => (fields[name] = name === "grpc-message" ? encodeGrpcMessage(error.rawMessage) : value));
-            stream.respond(fields, { endStream: true });
+            stream.respond({ ...base, ":status": 200, "content-type": "application/grpc+proto", ...grpcStatusFields(error) }, { endStream: true });
             return;
           }
-          const parts = errorParts(wire, error);
+          const parts = errorParts(wire, error, jsonOptions);
           status = parts.status;
           stream.respond({ ...parts.head, ...base, ":status": status });
           stream.end(parts.body);
@@ -299,12 +291,13 @@ export function createLeanUnary(options: LeanUnaryOptions) {
       serve(body, headers, route, record, cancel, {
         answer(answer) {
           const { head, body } = answerParts(route.wire, contentType, answer);
-          head["content-length"] = String(byteLength(body));
+          // HTTP/1.1 answers here are framed by their length, gRPC-Web's too.
+          head["content-length"] ??= String(byteLength(body));
           respond(200, head, body);
         },
         error(error) {
-          const { status, head, body } = errorParts(route.wire, error);
-          head["content-length"] = String(body.length);
+          const { status, head, body } = errorParts(route.wire, error, jsonOptions);
+          head["content-length"] ??= String(byteLength(body));
           respond(status, head, body);
         },
       });
@@ -313,18 +306,6 @@ export function createLeanUnary(options: LeanUnaryOptions) {
     /** The most a request body may hold. */
     maxBodyBytes,
   };
-
-  /** A Connect or gRPC-Web answer's fields (but the transport's own) and body. */
-  function answerParts(wire: Wire, contentType: string, answer: Answer): { head: Record<string, string>; body: Uint8Array | string } {
-    if (wire === "grpc-web") return { head: { ...plain(answer.header), "content-type": grpcWebContentType }, body: grpcWebAnswer(answer.body as Uint8Array, answer.trailer) };
-    return { head: { ...connectHeaders(answer), "content-type": contentType }, body: answer.body };
-  }
-
-  /** A Connect or gRPC-Web error's status, fields and body: gRPC-Web's status travels in the body's trailers. */
-  function errorParts(wire: Wire, error: ConnectError): { status: number; head: Record<string, string>; body: Uint8Array } {
-    if (wire === "grpc-web") return { status: 200, head: { "content-type": grpcWebContentType }, body: grpcWebError(error) };
-    return { status: codeToHttpStatus(error.code), head: { "content-type": "application/json" }, body: errorToJsonBytes(error, jsonOptions) };
-  }
 }
 
 export type LeanUnary = ReturnType<typeof createLeanUnary>;
@@ -333,24 +314,7 @@ export type LeanUnary = ReturnType<typeof createLeanUnary>;
 // call's objects for as long as Node keeps the stream, which outlives the call.
 const ignore = () => undefined;
 
-function plain(headers: Headers | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  headers?.forEach((value, name) => (out[name] = value));
-  return out;
-}
-
 /** A POST is answered in its own content type; a GET in its encoding's, as connect-node answers it. */
 function answerType({ wire, query }: LeanRoute, headers: http2.IncomingHttpHeaders): string {
   return query ? `application/${wire}` : headers["content-type"]!;
-}
-
-function byteLength(body: Uint8Array | string): number {
-  return typeof body === "string" ? Buffer.byteLength(body) : body.length;
-}
-
-/** Connect unary sends trailers as headers prefixed with "trailer-". */
-function connectHeaders(answer: Answer): Record<string, string> {
-  const out = plain(answer.header);
-  answer.trailer?.forEach((value, name) => (out[`trailer-${name}`] = value));
-  return out;
 }

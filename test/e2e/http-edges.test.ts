@@ -86,11 +86,21 @@ describe("Connect GET, for the methods without side effects", () => {
     expect((await fetch(`${server.url}/invites.v1.InvitesService/Create?${json({ group_id: "g", email: "a@example.com" })}`)).status).toBe(405);
   });
 
-  test("honours connect-timeout-ms, and refuses a malformed one", async () => {
-    const malformed = await fetch(`${read()}?${json({ code })}`, { headers: { "connect-timeout-ms": "soon" } });
+  test("honours connect-timeout-ms, and refuses a malformed one before it reads the message, as connect-node does", async () => {
+    const malformed = await fetch(`${read()}?encoding=proto&base64=1&message=%21%21`, { headers: { "connect-timeout-ms": "soon" } });
     expect(malformed.status).toBe(400);
-    await expect(malformed.json()).resolves.toMatchObject({ code: "invalid_argument" });
+    await expect(malformed.json()).resolves.toEqual({ code: "invalid_argument", message: "protocol error: invalid connect timeout value: soon" });
     expect((await fetch(`${read()}?${json({ code })}`, { headers: { "connect-timeout-ms": "5000" } })).status).toBe(200);
+  });
+
+  test("reads JSON that starts with a byte-order mark, as connect-node's TextDecoder does, in a GET and a POST", async () => {
+    const text = `\ufeff${JSON.stringify({ code })}`;
+    const get = await fetch(`${read()}?encoding=json&message=${encodeURIComponent(text)}`);
+    const post = await fetch(read(), { method: "POST", headers: { "content-type": "application/json" }, body: text });
+    for (const res of [get, post]) {
+      expect(res.status).toBe(200);
+      await expect(res.json()).resolves.toMatchObject({ invite: { code } });
+    }
   });
 
   test("a POST with an empty JSON body is InvalidArgument, as a GET with no message", async () => {
@@ -140,6 +150,40 @@ describe("a binary message that cannot be decoded", () => {
     const body = Buffer.from(await res.arrayBuffer());
     expect(body[0]).toBe(0x80);
     expect(body.subarray(5).toString("latin1")).toBe(`grpc-message: ${encodeURIComponent(expected)}\r\ngrpc-status: 3\r\n`);
+  });
+});
+
+describe("a badly framed gRPC or gRPC-Web body", () => {
+  const message = Buffer.from([0x12, 1, 0x78]);
+  const frame = (flags: number, data: Buffer) => Buffer.concat([Buffer.from([flags, 0, 0, 0, data.length]), data]);
+  const cases: [string, Buffer, string, string][] = [
+    ["no message", Buffer.alloc(0), "12", "protocol error: missing input message for unary method"],
+    ["two messages", Buffer.concat([frame(0, message), frame(0, message)]), "12", "protocol error: received extra input message for unary method"],
+    ["a frame cut short", frame(0, message).subarray(0, 6), "3", "protocol error: incomplete envelope"],
+    ["a frame flagged compressed in a call that named no compression", frame(1, message), "3", "received compressed envelope, but do not know how to decompress"],
+    ["a frame longer than the service accepts", Buffer.from([0, 0xff, 0xff, 0xff, 0xff]), "8", "message size 4294967295 is larger than configured readMaxBytes 65536"],
+  ];
+
+  test.each(cases)("is answered as connect-node answers it over gRPC, on either path: %s", async (_, body, status, message) => {
+    const session = http2.connect(server.url);
+    try {
+      const answer = await new Promise<http2.IncomingHttpHeaders>((resolve, reject) => {
+        const stream = session.request({ ":method": "POST", ":path": "/invites.v1.InvitesService/Read", "content-type": "application/grpc", te: "trailers" });
+        let seen: http2.IncomingHttpHeaders = {};
+        stream.on("response", (h) => (seen = { ...seen, ...h })).on("trailers", (t) => (seen = { ...seen, ...t }));
+        stream.on("error", reject).on("close", () => resolve(seen)).resume();
+        stream.end(body);
+      });
+      expect(answer).toMatchObject({ "grpc-status": status, "grpc-message": message });
+    } finally {
+      session.close();
+    }
+  });
+
+  test.each(cases)("is answered as connect-node answers it over gRPC-Web, on either path: %s", async (_, body, status, message) => {
+    const res = await fetch(`${server.url}/invites.v1.InvitesService/Read`, { method: "POST", headers: { "content-type": "application/grpc-web+proto" }, body });
+    const trailer = Buffer.from(await res.arrayBuffer()).subarray(5).toString("latin1");
+    expect(trailer).toBe(`grpc-message: ${encodeURIComponent(message)}\r\ngrpc-status: ${status}\r\n`);
   });
 });
 

@@ -143,7 +143,7 @@ test("requests refused before any handler are logged too", async () => {
   ]);
 });
 
-test("a gRPC call refused before any interceptor is logged with its code, not unknown", async () => {
+test("a gRPC or gRPC-Web call refused before any interceptor is logged with its code, not unknown", async () => {
   lines.length = 0;
   const session = http2.connect(server.url);
   const call = (fields: http2.OutgoingHttpHeaders, body: Buffer) =>
@@ -157,8 +157,17 @@ test("a gRPC call refused before any interceptor is logged with its code, not un
   await call({ "grpc-encoding": "gzip" }, Buffer.concat([Buffer.from([1, 0, 0, 0, 22]), gzipSync(Buffer.from([0x0a, 0xff]))]));
   await call({ "grpc-timeout": "soon" }, Buffer.from([0, 0, 0, 0, 0]));
   session.close();
+  // gRPC-Web carries its status in the body; compressed, the call takes connect-node's path in either project.
+  const gzipped = gzipSync(Buffer.from([0x0a, 0xff]));
+  const web = await fetch(`${server.url}/invites.v1.InvitesService/Read`, {
+    method: "POST",
+    headers: { "content-type": "application/grpc-web+proto", "grpc-encoding": "gzip", ...auth },
+    body: Buffer.concat([Buffer.from([1, 0, 0, 0, gzipped.length]), gzipped]),
+  });
+  await web.arrayBuffer();
   await new Promise((resolve) => setTimeout(resolve, 20));
-  expect(logs().filter((l) => l.msg === "request")).toEqual(Array(3).fill(expect.objectContaining({ protocol: "grpc", code: "invalid_argument" })));
+  const requests = logs().filter((l) => l.msg === "request");
+  expect(requests).toEqual([...Array(3).fill(expect.objectContaining({ protocol: "grpc", code: "invalid_argument" })), expect.objectContaining({ protocol: "grpc-web", code: "invalid_argument" })]);
 });
 
 describe("operator endpoints", () => {

@@ -213,7 +213,7 @@ test("writes an answer given at once, before the call has returned, and reads on
   const instant = createOnePortServer(() => undefined, { http2MaxStreams: 100, http1Reader, keepAliveMs });
   const address: AddressInfo = await instant.listen(0, "127.0.0.1");
   const conn = await openRawHttp1(`http://127.0.0.1:${address.port}`);
-  const within1s = () => new Promise<undefined>((resolve) => setTimeout(resolve, 1000));
+  const within1s = () => new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 1000));
   try {
     await conn.write(connectPost("/v1/invites/Read", { code: "first" }) + connectPost("/v1/invites/Read", { code: "second" }));
     expect((await Promise.race([conn.next(), within1s()]))?.body).toBe('{"code":"first"}');

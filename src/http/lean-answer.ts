@@ -21,15 +21,16 @@ export interface AnswerParts {
 }
 
 /**
- * A Connect or gRPC-Web answer as connect-node writes it: Connect's with its
- * Content-Length and its trailers as "trailer-" fields, gRPC-Web's with its
- * trailers in the body.
+ * A Connect or gRPC-Web answer as connect-node writes it: Connect's in its
+ * encoding's plain content type (application/json for a request sent as
+ * application/json; charset=utf-8), with its Content-Length and its trailers
+ * as "trailer-" fields; gRPC-Web's with its trailers in the body.
  */
-export function answerParts(wire: Wire, contentType: string, answer: Answer): AnswerParts {
+export function answerParts(wire: Wire, answer: Answer): AnswerParts {
   if (wire === "grpc-web") return { status: 200, head: { ...plain(answer.header), "content-type": grpcWebContentType }, body: grpcWebAnswer(answer.body as Uint8Array, answer.trailer) };
   const head = plain(answer.header);
   answer.trailer?.forEach((value, name) => (head[`trailer-${name}`] = value));
-  head["content-type"] = contentType;
+  head["content-type"] = `application/${wire}`;
   head["content-length"] = String(byteLength(answer.body));
   return { status: 200, head, body: answer.body };
 }

@@ -214,7 +214,6 @@ export function createLeanUnary(options: LeanUnaryOptions) {
         : postRoute(headers[":method"], path, headers["content-type"], (headers["grpc-encoding"] ?? headers["content-encoding"]) as string | undefined);
       if (!route) return false;
       const { wire } = route;
-      const contentType = answerType(route, headers);
       const record: CallRecord = {};
       const requestId = typeof headers["x-request-id"] === "string" ? headers["x-request-id"] : undefined;
       const observation = observe.begin(requestId, protocolOf(wire), path);
@@ -231,7 +230,7 @@ export function createLeanUnary(options: LeanUnaryOptions) {
         answer(answer) {
           if (stream.destroyed) return;
           if (wire !== "grpc") {
-            const { head, body } = answerParts(wire, contentType, answer);
+            const { head, body } = answerParts(wire, answer);
             stream.respond({ ...head, ...base, ":status": 200 });
             stream.end(body);
             return;
@@ -287,10 +286,9 @@ export function createLeanUnary(options: LeanUnaryOptions) {
      * still be arriving; a GET's is not read.
      */
     http1(route: LeanRoute, headers: http2.IncomingHttpHeaders, body: () => Promise<Buffer> | Buffer, record: CallRecord, cancel: LazyAbort, respond: Http1Respond): void {
-      const contentType = answerType(route, headers);
       serve(body, headers, route, record, cancel, {
         answer(answer) {
-          const { head, body } = answerParts(route.wire, contentType, answer);
+          const { head, body } = answerParts(route.wire, answer);
           // HTTP/1.1 answers here are framed by their length, gRPC-Web's too.
           head["content-length"] ??= String(byteLength(body));
           respond(200, head, body);
@@ -313,8 +311,3 @@ export type LeanUnary = ReturnType<typeof createLeanUnary>;
 // One function for every stream: a closure made per call would hold the
 // call's objects for as long as Node keeps the stream, which outlives the call.
 const ignore = () => undefined;
-
-/** A POST is answered in its own content type; a GET in its encoding's, as connect-node answers it. */
-function answerType({ wire, query }: LeanRoute, headers: http2.IncomingHttpHeaders): string {
-  return query ? `application/${wire}` : headers["content-type"]!;
-}

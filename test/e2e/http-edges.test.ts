@@ -42,6 +42,12 @@ describe("bad input on the Connect path", () => {
     await expect(postJson(`${server.url}/invites.v1.InvitesService/List`, {}, { "connect-timeout-ms": String(day) })).resolves.toMatchObject({ status: 200 });
   });
 
+  test("a JSON call sent with a charset is answered in plain application/json, on either path", async () => {
+    const res = await fetch(`${server.url}/invites.v1.InvitesService/List`, { method: "POST", headers: { "content-type": "application/json; charset=utf-8" }, body: "{}" });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("application/json");
+  });
+
   test("a wrong content type is refused with 415", async () => {
     const res = await fetch(url(), { method: "POST", headers: { "content-type": "text/plain" }, body: "{}" });
     expect(res.status).toBe(415);

@@ -1,7 +1,5 @@
 import { base64Decode } from "@bufbuild/protobuf/wire";
 import { Code, ConnectError } from "@connectrpc/connect";
-import { createAsyncIterable, type UniversalServerResponse } from "@connectrpc/connect/protocol";
-import { codeToHttpStatus, errorToJsonBytes } from "@connectrpc/connect/protocol-connect";
 
 /** A Connect GET call's query: how its message is encoded, and the parameters that carry it. */
 export interface ConnectGetQuery {
@@ -37,26 +35,5 @@ export function connectGetMessage(params: URLSearchParams): Buffer {
     return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
   } catch {
     throw new ConnectError("message: query parameter is not valid base64 (base64=1)", Code.InvalidArgument);
-  }
-}
-
-/**
- * connect-node answers a GET whose `base64=1` message is not base64 with
- * Internal, as if the server had failed. It is the caller's mistake: this
- * answers InvalidArgument instead, as the lean path does. Nothing else
- * connect-node does with such a GET can fail with Internal before it reads
- * the message, so its 500 there can only be that.
- */
-export function withTypedBase64Error(method: string | undefined, target: string, response: UniversalServerResponse): UniversalServerResponse {
-  if (method !== "GET" || response.status !== 500) return response;
-  const mark = target.indexOf("?");
-  try {
-    if (mark >= 0) connectGetMessage(new URL(target, "http://localhost").searchParams);
-    return response;
-  } catch (err) {
-    const error = err as ConnectError;
-    const body = errorToJsonBytes(error, {});
-    const header = new Headers({ "content-type": "application/json", "content-length": String(body.length) });
-    return { status: codeToHttpStatus(error.code), header, body: createAsyncIterable([body]) };
   }
 }

@@ -1,11 +1,8 @@
 import { Code, ConnectError } from "@connectrpc/connect";
-import { setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
+import { setTrailerStatus, trailerFlag, trailerSerialize } from "@connectrpc/connect/protocol-grpc-web";
 
 /** connect's words for a frame flagged compressed in a call that named no compression; it answers them with Internal. */
 export const compressedUnannounced = "received compressed envelope, but do not know how to decompress";
-
-/** The content type of the gRPC-Web answers the lean path writes: the binary kind, as connect-node answers. */
-export const grpcWebContentType = "application/grpc-web+proto";
 
 /** One gRPC length-prefixed message: a flags byte, the length, the bytes. */
 export function grpcFrame(flags: number, payload: Uint8Array): Buffer {
@@ -16,8 +13,6 @@ export function grpcFrame(flags: number, payload: Uint8Array): Buffer {
   return frame;
 }
 
-// gRPC-Web carries the trailers in the body, in a last frame with this flag.
-const trailerFlag = 0x80;
 const compressedFlag = 0x01;
 
 /**
@@ -55,16 +50,10 @@ export function readUnaryFrames<T>(body: Buffer, grpcWeb: boolean, maxBytes: num
 export function grpcWebAnswer(message: Uint8Array, trailer: Headers | undefined): Buffer {
   const fields = new Headers(trailer);
   fields.set("grpc-status", "0");
-  return Buffer.concat([grpcFrame(0, message), trailerFrame(fields)]);
+  return Buffer.concat([grpcFrame(0, message), grpcFrame(trailerFlag, trailerSerialize(fields))]);
 }
 
 /** A gRPC-Web error's body: the trailers alone, with connect's status fields (grpc-message as connect encodes it). */
 export function grpcWebError(error: ConnectError): Buffer {
-  return trailerFrame(setTrailerStatus(new Headers(), error));
-}
-
-function trailerFrame(fields: Headers): Buffer {
-  let text = "";
-  fields.forEach((value, name) => (text += `${name}: ${value}\r\n`));
-  return grpcFrame(trailerFlag, Buffer.from(text, "utf8"));
+  return grpcFrame(trailerFlag, trailerSerialize(setTrailerStatus(new Headers(), error)));
 }

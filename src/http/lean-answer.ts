@@ -2,8 +2,9 @@ import type { JsonWriteOptions } from "@bufbuild/protobuf";
 import type { ConnectError } from "@connectrpc/connect";
 import { codeToHttpStatus, errorToJsonBytes } from "@connectrpc/connect/protocol-connect";
 import { setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
+import { contentTypeProto as grpcWebContentType } from "@connectrpc/connect/protocol-grpc-web";
 import { encodeGrpcMessage } from "./grpc-message.js";
-import { grpcWebAnswer, grpcWebContentType, grpcWebError } from "./grpc-framing.js";
+import { grpcWebAnswer, grpcWebError } from "./grpc-framing.js";
 import type { Wire } from "./lean-wire.js";
 
 /** What the handler answered, encoded (JSON as text, which Node encodes as it writes), with any headers and trailers it set. */

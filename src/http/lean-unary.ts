@@ -186,9 +186,10 @@ export function createLeanUnary(options: LeanUnaryOptions) {
       });
   }
 
-  function postRoute(method: string | undefined, path: string, contentType: string | undefined, encoding: string | undefined): LeanRoute | undefined {
+  /** A POST's route; gRPC and gRPC-Web name their compression in grpc-encoding, Connect in content-encoding. */
+  function postRoute(method: string | undefined, path: string, headers: http2.IncomingHttpHeaders): LeanRoute | undefined {
     const entry = method === "POST" ? methods.get(path) : undefined;
-    const wire = entry && wireOf(contentType, encoding);
+    const wire = entry && wireOf(headers["content-type"], (headers["grpc-encoding"] ?? headers["content-encoding"]) as string | undefined);
     return wire && { entry, wire };
   }
 
@@ -211,7 +212,7 @@ export function createLeanUnary(options: LeanUnaryOptions) {
       // A GET that carries a body is connect-node's to answer.
       const route = headers[":method"] === "GET"
         ? stream.endAfterHeaders ? getRoute(path) : undefined
-        : postRoute(headers[":method"], path, headers["content-type"], (headers["grpc-encoding"] ?? headers["content-encoding"]) as string | undefined);
+        : postRoute(headers[":method"], path, headers);
       if (!route) return false;
       const { wire } = route;
       const record: CallRecord = {};
@@ -276,7 +277,7 @@ export function createLeanUnary(options: LeanUnaryOptions) {
      */
     http1Route(method: string | undefined, target: string, headers: http2.IncomingHttpHeaders): LeanRoute | undefined {
       if (method === "GET") return getRoute(target);
-      const route = postRoute(method, target, headers["content-type"], (headers["grpc-encoding"] ?? headers["content-encoding"]) as string | undefined);
+      const route = postRoute(method, target, headers);
       return route?.wire === "grpc" ? undefined : route;
     },
 

@@ -1,15 +1,37 @@
+import { Code, ConnectError } from "@connectrpc/connect";
 import { createAsyncIterable, type UniversalServerResponse } from "@connectrpc/connect/protocol";
-import { compressedUnannounced } from "./grpc-framing.js";
+import { codeToHttpStatus, errorToJsonBytes } from "@connectrpc/connect/protocol-connect";
+import { trailerFlag, trailerParse, trailerSerialize } from "@connectrpc/connect/protocol-grpc-web";
+import { connectGetMessage } from "./connect-get.js";
+import { compressedUnannounced, grpcFrame } from "./grpc-framing.js";
 
 // connect's words for a request message it cannot decode from the binary format.
 const parseBinary = "parse binary: ";
 
+// connect-node answers some of the caller's mistakes with Internal, as if the
+// server had failed. The two functions here answer InvalidArgument instead,
+// as the lean path does and in its words, so that both paths agree.
+
 /**
- * connect-node answers two mistakes of the caller with Internal, as if the
- * server had failed: a binary message it cannot decode ("parse binary: …")
- * and a frame flagged compressed in a call that named no compression. This
- * answers InvalidArgument instead, as the lean path does and in its words
- * (`cannot decode message <type>: …`), on each protocol connect-node serves:
+ * A GET whose `base64=1` message is not base64. Nothing else connect-node
+ * does with such a GET can fail with Internal before it reads the message,
+ * so its 500 there can only be that.
+ */
+export function withTypedBase64Error(method: string | undefined, target: string, response: UniversalServerResponse): UniversalServerResponse {
+  if (method !== "GET" || response.status !== 500) return response;
+  const mark = target.indexOf("?");
+  try {
+    if (mark >= 0) connectGetMessage(new URL(target, "http://localhost").searchParams);
+    return response;
+  } catch (err) {
+    return connectErrorResponse(err as ConnectError);
+  }
+}
+
+/**
+ * A binary message connect-node cannot decode ("parse binary: …", answered
+ * `cannot decode message <type>: …`) and a frame flagged compressed in a
+ * call that named no compression, on each protocol connect-node serves:
  * gRPC's status fields, gRPC-Web's trailer frame, and Connect's error JSON.
  * `onGrpcStatus` is given the gRPC or gRPC-Web status the answer carries, once
  * it is known, for the request's log line.
@@ -39,10 +61,14 @@ export async function withTypedParseError(
   const error = JSON.parse(Buffer.concat(chunks).toString("utf8")) as { code?: string; message?: string };
   const message = error.code === "internal" && error.message !== undefined ? retype(error.message) : undefined;
   if (message === undefined) return { ...response, body: createAsyncIterable(chunks) };
-  const body = Buffer.from(JSON.stringify({ code: "invalid_argument", message }));
-  const header = new Headers(response.header);
-  header.set("content-length", String(body.length));
-  return { ...response, status: 400, header, body: createAsyncIterable([body]) };
+  return connectErrorResponse(new ConnectError(message, Code.InvalidArgument));
+}
+
+/** A Connect unary error answer, as connect-node writes one. */
+function connectErrorResponse(error: ConnectError): UniversalServerResponse {
+  const body = errorToJsonBytes(error, {});
+  const header = new Headers({ "content-type": "application/json", "content-length": String(body.length) });
+  return { status: codeToHttpStatus(error.code), header, body: createAsyncIterable([body]) };
 }
 
 /** Whether `fields` held one of connect's Internal answers to a caller's mistake, now retyped. */
@@ -63,29 +89,14 @@ async function* retypeTrailerFrames(
   onGrpcStatus: (status: number) => void,
 ): AsyncIterable<Uint8Array> {
   for await (const frame of body) {
-    if (frame.length < 5 || (frame[0] & 0x80) === 0) {
+    if (frame.length < 5 || (frame[0] & trailerFlag) === 0) {
       yield frame;
       continue;
     }
-    const fields = new Headers();
-    for (const line of Buffer.from(frame.subarray(5)).toString("latin1").split("\r\n")) {
-      const colon = line.indexOf(":");
-      if (colon > 0) fields.append(line.slice(0, colon).trim(), line.slice(colon + 1).trim());
-    }
+    const fields = trailerParse(frame.subarray(5));
     const retyped = retypeGrpcStatus(fields, retype);
     const status = fields.get("grpc-status");
     if (status) onGrpcStatus(Number(status));
-    if (!retyped) {
-      yield frame;
-      continue;
-    }
-    let text = "";
-    fields.forEach((value, name) => (text += `${name}: ${value}\r\n`));
-    const payload = Buffer.from(text, "latin1");
-    const rewritten = Buffer.alloc(5 + payload.length);
-    rewritten[0] = frame[0];
-    rewritten.writeUInt32BE(payload.length, 1);
-    payload.copy(rewritten, 5);
-    yield rewritten;
+    yield retyped ? grpcFrame(frame[0], trailerSerialize(fields)) : frame;
   }
 }

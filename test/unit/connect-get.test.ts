@@ -1,6 +1,7 @@
 import { Code, ConnectError } from "@connectrpc/connect";
 import { createAsyncIterable, type UniversalServerResponse } from "@connectrpc/connect/protocol";
-import { connectGetMessage, readConnectGetQuery, withTypedBase64Error } from "../../src/http/connect-get.js";
+import { connectGetMessage, readConnectGetQuery } from "../../src/http/connect-get.js";
+import { withTypedBase64Error } from "../../src/http/parse-error.js";
 
 // A Connect GET's query read as connect-node reads it (URLSearchParams, first
 // value wins, unknown parameters ignored), and what the lean path leaves to it.

@@ -1,4 +1,4 @@
-import { copyFileSync, statSync } from "node:fs";
+import { closeSync, copyFileSync, openSync, statSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { startCheckpointer } from "../../src/store/sqlite/checkpointer.js";
@@ -6,14 +6,21 @@ import { makeTempDir } from "../support/temp-dir.js";
 import { walCheckpointSequence } from "../support/wal.js";
 
 let temp: ReturnType<typeof makeTempDir>;
+// Descriptors of the tests' database files, closed once each test has closed its connections.
+let descriptors: number[] = [];
 beforeEach(() => (temp = makeTempDir()));
-afterEach(() => temp.remove());
+afterEach(() => {
+  for (const fd of descriptors.splice(0)) closeSync(fd);
+  temp.remove();
+});
 
 type CheckpointerOptions = Parameters<typeof startCheckpointer>[0];
 
 /** A checkpointer ticking every 20 ms; by default the WAL never reaches restartPages, so writes are never held. */
 function start(filename: string, options: Partial<CheckpointerOptions> & Pick<CheckpointerOptions, "onFailure">) {
-  return startCheckpointer({ filename, busyTimeoutMs: 1000, intervalMs: 20, restartPages: 1_000_000, writes: { hold() {}, release() {} }, ...options });
+  const databaseFd = options.databaseFd ?? openSync(filename, "r");
+  if (options.databaseFd === undefined) descriptors.push(databaseFd);
+  return startCheckpointer({ filename, databaseFd, busyTimeoutMs: 1000, intervalMs: 20, restartPages: 1_000_000, writes: { hold() {}, release() {} }, ...options });
 }
 
 async function until(condition: () => boolean, timeoutMs = 5000) {
@@ -171,9 +178,31 @@ test("stopping while writes are held lets them go by the time the worker has exi
   db.close();
 });
 
+test("syncs the database file through databaseFd before it holds the writes", async () => {
+  const filename = join(temp.path, "flush.db");
+  const { db, insert } = walWithFrames(filename, 200);
+  // A descriptor that cannot be synced: the sync before the hold fails, so no hold comes.
+  const unsyncable = openSync("/dev/null", "r");
+  descriptors.push(unsyncable);
+  let holds = 0;
+  const failures: string[] = [];
+  const checkpointer = start(filename, { databaseFd: unsyncable, restartPages: 100, writes: { hold: () => holds++, release() {} }, onFailure: (reason) => failures.push(reason) });
+  const stopWriting = writeSteadily(insert, () => false);
+  try {
+    await until(() => failures.length > 0);
+  } finally {
+    stopWriting();
+    await checkpointer.stop();
+  }
+  expect(failures[0]).toMatch(/fdatasync/);
+  expect(holds).toBe(0);
+  db.close();
+});
+
 test("reports a worker that cannot open the database", async () => {
   const failures: string[] = [];
-  const checkpointer = start(join(temp.path, "missing", "dir", "x.db"), { busyTimeoutMs: 100, onFailure: (reason) => failures.push(reason) });
+  // No file to sync either: the worker fails before it could.
+  const checkpointer = start(join(temp.path, "missing", "dir", "x.db"), { databaseFd: -1, busyTimeoutMs: 100, onFailure: (reason) => failures.push(reason) });
   try {
     await until(() => failures.length > 0);
     expect(failures[0]).toMatch(/directory does not exist|unable to open/i);

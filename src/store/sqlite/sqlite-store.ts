@@ -14,6 +14,7 @@ import {
 } from "../store.js";
 import { pageOf } from "../page.js";
 import { offloadCheckpoints } from "./checkpointer.js";
+import { shareDatabaseFile } from "./database-file.js";
 import { createGroupCommit, type GroupCommit } from "./group-commit.js";
 import { cursorOf, fromRow, insertColumns, inviteJson, invitesStatement as prepareInvites, toInsertValues, type InsertValues, type InviteValues } from "./invite-row.js";
 import { migrate } from "./migrations.js";
@@ -91,17 +92,18 @@ export function openSqliteStore(options: SqliteStoreOptions): InviteStore {
   });
   const commit = createGroupCommit(db);
   // ":memory:" and "" (a temporary database) are private to this connection.
+  const databaseFile = options.filename === ":memory:" || options.filename === "" ? undefined : shareDatabaseFile(options.filename);
   const checkpointer =
-    options.filename === ":memory:" || options.filename === ""
-      ? undefined
-      : offloadCheckpoints(db, commit, {
-          filename: options.filename,
-          busyTimeoutMs,
-          intervalMs,
-          maxWalPages,
-          restartPages,
-          onWritesHeld: options.onWritesHeld,
-        });
+    databaseFile &&
+    offloadCheckpoints(db, commit, {
+      filename: options.filename,
+      databaseFd: databaseFile.fd,
+      busyTimeoutMs,
+      intervalMs,
+      maxWalPages,
+      restartPages,
+      onWritesHeld: options.onWritesHeld,
+    });
 
   const statement = <P extends unknown[] | Record<string, unknown>, R = unknown>(sql: string) => db.prepare<P, R>(sql);
   // Statements that answer with invites select inviteJson: see InviteValues.
@@ -269,6 +271,7 @@ export function openSqliteStore(options: SqliteStoreOptions): InviteStore {
         await Promise.allSettled([commit(() => undefined), readTogether(() => undefined)]);
         await checkpointer?.stop();
         db.close();
+        databaseFile?.release();
       })();
       return closing;
     },

@@ -35,7 +35,7 @@ describe("sqlite group commit", () => {
 
   test("a group is at most maxGroupSize writes; the rest commit in the next", async () => {
     const db = openDatabase();
-    const commit = createGroupCommit(db, 10);
+    const commit = createGroupCommit(db, { maxGroupSize: 10 });
     const insert = db.prepare("INSERT INTO t (n) VALUES (?)");
     db.pragma("wal_checkpoint(TRUNCATE)");
     await Promise.all(Array.from({ length: 50 }, (_, n) => commit(() => insert.run(n))));
@@ -88,10 +88,73 @@ describe("sqlite group commit", () => {
     db.close();
   });
 
+  const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  test("with a window, writes arriving over several turns while writes keep coming share one commit", async () => {
+    const db = openDatabase();
+    const commit = createGroupCommit(db, { windowMs: 200 });
+    const insert = db.prepare("INSERT INTO t (n) VALUES (?)");
+    db.pragma("wal_checkpoint(TRUNCATE)");
+    // After a quiet spell a write starts its group at once.
+    await commit(() => insert.run(0));
+    expect(walFrames(db)).toBe(1);
+    const later: Promise<unknown>[] = [];
+    for (let n = 1; n <= 3; n++) {
+      later.push(commit(() => insert.run(n)));
+      await nextTurn();
+    }
+    await Promise.all(later);
+    // One commit for the three, not one a turn.
+    expect(walFrames(db)).toBe(2);
+    expect(db.prepare("SELECT n FROM t ORDER BY n").pluck().all()).toEqual([0, 1, 2, 3]);
+    db.close();
+  });
+
+  test("a window ends early once enoughToStart writes wait", async () => {
+    const db = openDatabase();
+    const commit = createGroupCommit(db, { windowMs: 60_000, enoughToStart: 3 });
+    const insert = db.prepare("INSERT INTO t (n) VALUES (?)");
+    db.pragma("wal_checkpoint(TRUNCATE)");
+    await commit(() => insert.run(0));
+    const first = commit(() => insert.run(1));
+    await nextTurn();
+    const second = commit(() => insert.run(2));
+    await nextTurn();
+    const outcome = await Promise.race([Promise.all([first, second]).then(() => "committed"), sleep(200).then(() => "waiting")]);
+    expect(outcome).toBe("waiting");
+    await Promise.all([first, second, commit(() => insert.run(3))]);
+    expect(walFrames(db)).toBe(2);
+    db.close();
+  });
+
+  test("a write after a quiet spell longer than the window does not wait", async () => {
+    const db = openDatabase();
+    const commit = createGroupCommit(db, { windowMs: 30 });
+    const insert = db.prepare("INSERT INTO t (n) VALUES (?)");
+    await commit(() => insert.run(0));
+    await sleep(60);
+    const outcome = await Promise.race([commit(() => insert.run(1)).then(() => "committed"), sleep(20).then(() => "waiting")]);
+    expect(outcome).toBe("committed");
+    db.close();
+  });
+
+  test("writers that wait for each answer before writing again turn the windows off", async () => {
+    const db = openDatabase();
+    const commit = createGroupCommit(db, { windowMs: 50, quietMs: 60_000 });
+    const insert = db.prepare("INSERT INTO t (n) VALUES (?)");
+    const started = performance.now();
+    // Each write but the first would wait a whole window; after three such windows, none does.
+    for (let n = 0; n < 12; n++) await commit(() => insert.run(n));
+    expect(performance.now() - started).toBeLessThan(11 * 50 * 0.6);
+    expect(db.prepare("SELECT count(*) FROM t").pluck().get()).toBe(12);
+    db.close();
+  });
+
   test("reads queued in one turn share one read transaction, and so one snapshot", async () => {
     const db = openDatabase();
     const other = new Database(join(temp.path, "group.db"));
-    const read = createGroupCommit(db, 128, "deferred");
+    const read = createGroupCommit(db, { lock: "deferred" });
     const count = db.prepare("SELECT count(*) FROM t").pluck();
     const [first, second] = await Promise.all([
       read(() => {

@@ -7,12 +7,28 @@ interface Queued {
   outcome?: { ok: true; value: unknown } | { ok: false; error: unknown };
 }
 
+export interface GroupCommitOptions {
+  /** The most operations in one transaction (default 128), so a group never holds the event loop for long. */
+  maxGroupSize?: number;
+  /** "immediate" for writes (default), "deferred" for reads. */
+  lock?: "immediate" | "deferred";
+  /** The least time between the starts of two groups, in ms (default 0: a group every turn of the event loop). */
+  windowMs?: number;
+  /** Operations waiting that start a group before the window ends (default 16). */
+  enoughToStart?: number;
+  /** How long windows stay off after three in a row in whose second half nothing came (default 100 ms). */
+  quietMs?: number;
+}
+
 export interface GroupCommit {
   <T>(operation: () => T): Promise<T>;
   /** Starts no group until `release()`; operations queue meanwhile. */
   hold(): void;
   release(): void;
 }
+
+// Windows in a row with nothing in their second half after which windows stop for a while.
+const quietWindowsToStop = 3;
 
 /**
  * Runs the operations queued in one turn of the event loop in a single
@@ -26,18 +42,45 @@ export interface GroupCommit {
  * itself); a failure that ends the transaction fails the whole group, and no
  * caller hears of success before the commit.
  *
+ * With a `windowMs`, a group starts at most that often while writes keep
+ * coming, unless `enoughToStart` writes are already waiting: writes arriving
+ * one at a time would otherwise each pay a whole commit (a Create alone in
+ * its transaction cost 67 µs of CPU here, in groups of 10 33 µs, of 30 26).
+ * A write after a quiet spell longer than the window starts at once. Writers
+ * that each wait for their answer before writing again (a script creating
+ * invites one by one) would only be slowed by windows, and they show as
+ * windows in whose second half nothing comes: after three in a row, windows
+ * stop for `quietMs`.
+ *
  * For reads (`deferred`): in WAL mode each transaction takes a read lock
  * through the shared-memory index, which costs more than an indexed point
  * read; a group pays it once and reads one consistent snapshot.
  */
-export function createGroupCommit(db: Database.Database, maxGroupSize = 128, lock: "immediate" | "deferred" = "immediate"): GroupCommit {
+export function createGroupCommit(db: Database.Database, options: GroupCommitOptions = {}): GroupCommit {
+  const { maxGroupSize = 128, lock = "immediate", windowMs = 0, enoughToStart = 16, quietMs = 100 } = options;
   let queue: Queued[] = [];
   let held = false;
-  // One flush pending at most: every call asks for one, and release() asks again.
-  let scheduled = false;
+  // One flush pending at most, in this turn or at the window's end: every call
+  // asks for one, a call that makes the queue big enough asks for it sooner, and release() asks again.
+  let scheduled: "turn" | "window" | undefined;
+  let windowTimer: NodeJS.Timeout | undefined;
+  let lastGroupAt = -Infinity;
+  let lastQueuedAt = -Infinity;
+  let noWindowUntil = -Infinity;
+  let quietWindows = 0;
   const schedule = () => {
-    if (scheduled) return;
-    scheduled = true;
+    if (scheduled === "turn") return;
+    const now = performance.now();
+    const wait = lastGroupAt + windowMs - now;
+    if (wait > 0 && queue.length < enoughToStart && now >= noWindowUntil) {
+      if (scheduled === undefined) {
+        scheduled = "window";
+        windowTimer = setTimeout(flush, wait);
+      }
+      return;
+    }
+    clearTimeout(windowTimer);
+    scheduled = "turn";
     setImmediate(flush);
   };
 
@@ -55,8 +98,18 @@ export function createGroupCommit(db: Database.Database, maxGroupSize = 128, loc
 
   // A group runs without yielding, so its size bounds how long other calls wait for the event loop.
   const flush = () => {
-    scheduled = false;
+    const waited = scheduled === "window";
+    scheduled = undefined;
     if (held) return;
+    lastGroupAt = performance.now();
+    // Windows in a row in whose second half nothing came: the writers wait for each group to answer
+    // before writing again, so windows only slow them; none for a while. (One such window is more
+    // likely a pause of the event loop, in which no arrival is seen.)
+    if (waited) quietWindows = lastGroupAt - lastQueuedAt > windowMs / 2 ? quietWindows + 1 : 0;
+    if (quietWindows === quietWindowsToStop) {
+      quietWindows = 0;
+      noWindowUntil = lastGroupAt + quietMs;
+    }
     const group = queue.splice(0, maxGroupSize);
     if (queue.length > 0) schedule();
     try {
@@ -74,6 +127,7 @@ export function createGroupCommit(db: Database.Database, maxGroupSize = 128, loc
   const run = <T>(operation: () => T) =>
     new Promise<T>((resolve, reject) => {
       queue.push({ operation, resolve: resolve as (value: unknown) => void, reject });
+      lastQueuedAt = performance.now();
       schedule();
     });
   return Object.assign(run, {

@@ -34,6 +34,11 @@ export interface SqliteStoreOptions {
   walRestartPages?: number;
   /** How often the checkpoint worker copies the WAL into the file (default 250 ms). */
   checkpointIntervalMs?: number;
+  /**
+   * While writes keep coming, how long a write may wait for others to share its
+   * commit (default 1 ms; 0: none). See createGroupCommit.
+   */
+  commitWindowMs?: number;
   /** Told how long each restart of the WAL held writes, in seconds (see offloadCheckpoints). */
   onWritesHeld?: (seconds: number) => void;
 }
@@ -90,7 +95,7 @@ export function openSqliteStore(options: SqliteStoreOptions): InviteStore {
     db.pragma("journal_mode = WAL");
     migrate(db);
   });
-  const commit = createGroupCommit(db);
+  const commit = createGroupCommit(db, { windowMs: options.commitWindowMs ?? 1 });
   // ":memory:" and "" (a temporary database) are private to this connection.
   const databaseFile = options.filename === ":memory:" || options.filename === "" ? undefined : shareDatabaseFile(options.filename);
   const checkpointer =
@@ -197,7 +202,7 @@ export function openSqliteStore(options: SqliteStoreOptions): InviteStore {
   });
 
   // Reads are grouped too: in WAL mode, starting a read transaction costs more than a point read itself.
-  const readTogether = createGroupCommit(db, 128, "deferred");
+  const readTogether = createGroupCommit(db, { lock: "deferred" });
   let closing: Promise<void> | undefined;
   // Once close() has begun, calls fail as the store being away, not with the driver's TypeError.
   const closedError = () => Promise.reject(new StoreUnavailableError("sqlite store closed"));

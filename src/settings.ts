@@ -17,6 +17,7 @@ export const settings: readonly Setting[] = [
   { env: "DATABASE_POOL_SIZE", flag: "database-pool-size", default: "10", description: "PostgreSQL connections per replica" },
   { env: "DATABASE_STATEMENT_TIMEOUT_MS", flag: "database-statement-timeout-ms", default: "5000", description: "PostgreSQL statements running longer are cancelled (Unavailable)" },
   { env: "DATABASE_CONNECT_TIMEOUT_MS", flag: "database-connect-timeout-ms", default: "3000", description: "how long to wait for a PostgreSQL connection (Unavailable)" },
+  { env: "SQLITE_COMMIT_WINDOW_MS", flag: "sqlite-commit-window-ms", default: "1", description: "SQLite: while writes keep coming, how long a write may wait to share its commit (0 to 100; 0: never)" },
   { env: "MIGRATE_ON_START", flag: "migrate-on-start", default: "true", description: "PostgreSQL: apply pending migrations at start-up (SQLite always does)" },
   { env: "INVITES_API_KEYS", flag: "api-keys", default: "none", description: "KEY:NAMESPACE entries separated by commas or new lines (* for every namespace)" },
   { env: "INVITES_API_KEYS_FILE", flag: "api-keys-file", default: "none", description: "a file of the same entries, one per line, # comments" },

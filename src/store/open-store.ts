@@ -12,6 +12,8 @@ export interface DatabaseOptions {
   connectTimeoutMs?: number;
   /** Apply pending migrations while opening. */
   migrate?: boolean;
+  /** SQLite: how long a write may wait for others to share its commit, while writes keep coming. */
+  commitWindowMs?: number;
   /** SQLite: told how long each restart of the WAL held writes, in seconds. */
   onWritesHeld?: (seconds: number) => void;
 }
@@ -26,7 +28,7 @@ export async function openStore(options: DatabaseOptions): Promise<InviteStore> 
   }
   if (filename === "") throw new Error("DATABASE_URL: the SQLite path is empty");
   try {
-    return openSqliteStore({ filename, onWritesHeld: options.onWritesHeld });
+    return openSqliteStore({ filename, commitWindowMs: options.commitWindowMs, onWritesHeld: options.onWritesHeld });
   } catch (err) {
     const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
     throw new Error(`DATABASE_URL=${url}: cannot create or open the SQLite database (${reason})`);

@@ -1,6 +1,7 @@
 import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
+import { openStore } from "../../src/store/open-store.js";
 import { openSqliteStore } from "../../src/store/sqlite/sqlite-store.js";
 import { insertColumns, toInsertValues } from "../../src/store/sqlite/invite-row.js";
 import { migrate, sqliteMigrations, stateCheckAsComparisons } from "../../src/store/sqlite/migrations.js";
@@ -148,6 +149,20 @@ describe("sqlite store file", () => {
       expect(() => openSqliteStore({ filename, checkpointIntervalMs: ms })).toThrow("checkpointIntervalMs must be from 1 to 2^31 - 1");
     }
     expect(existsSync(join(temp.path, "not-made"))).toBe(false);
+  });
+
+  test("DATABASE_URL's options give SQLite its commit window: a write just after another waits for it", async () => {
+    const gapAfterOne = async (commitWindowMs: number) => {
+      const store = await openStore({ url: `sqlite:${join(temp.path, `window-${commitWindowMs}.db`)}`, commitWindowMs });
+      await store.createInvite(draft());
+      const started = performance.now();
+      await store.createInvite(draft());
+      const gap = performance.now() - started;
+      await store.close();
+      return gap;
+    };
+    expect(await gapAfterOne(100)).toBeGreaterThan(50);
+    expect(await gapAfterOne(0)).toBeLessThan(50);
   });
 
   // The contract test closes a file; an in-memory store has no checkpoint worker, and its queue must drain the same way.

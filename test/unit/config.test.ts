@@ -8,7 +8,7 @@ test("defaults: port 8080 on loopback, the SQLite file under ./data, no keys, no
   expect(config).toMatchObject({
     port: 8080,
     host: "127.0.0.1",
-    database: { url: "./data/invites.db", poolSize: 10, statementTimeoutMs: 5000, connectTimeoutMs: 3000, migrate: true },
+    database: { url: "./data/invites.db", poolSize: 10, statementTimeoutMs: 5000, connectTimeoutMs: 3000, migrate: true, commitWindowMs: 1 },
     defaultTtlMs: 7 * 24 * 60 * 60 * 1000,
     corsOrigins: [],
     maxBodyBytes: 65536,
@@ -22,6 +22,8 @@ test("durations and retention", () => {
   expect(loadConfig({ DEFAULT_TTL: "48h", RETENTION_DAYS: "30" })).toMatchObject({ defaultTtlMs: 48 * 3600_000, retentionMs: 30 * 86_400_000 });
   expect(() => loadConfig({ DEFAULT_TTL: "400d" })).toThrow("DEFAULT_TTL=400d: must be a duration like 30m, 48h or 7d, from 1m to 365d");
   expect(() => loadConfig({ MIGRATE_ON_START: "maybe" })).toThrow("MIGRATE_ON_START=maybe: must be true or false");
+  expect(loadConfig({ SQLITE_COMMIT_WINDOW_MS: "0" }).database.commitWindowMs).toBe(0);
+  expect(() => loadConfig({ SQLITE_COMMIT_WINDOW_MS: "101" })).toThrow("SQLITE_COMMIT_WINDOW_MS=101: must be a whole number from 0 to 100");
 });
 
 test("with keys it listens on every interface unless HOST says otherwise", () => {

@@ -15,6 +15,7 @@ export interface Checkpointer {
 // The worker asks for writes to be held once at most this many frames are left to copy (≈ 1 MiB).
 const nearlyDonePages = 256;
 // Writes outpacing the copying (another process writing, a slow disk): the next tick tries again.
+// Two of the passes follow the syncs before a hold.
 const maxCatchUpPasses = 8;
 // Syncs of the database file before writes are held: see startCheckpointer.
 const flushesBeforeHold = 2;
@@ -93,7 +94,7 @@ parentPort.on("message", (message) => {
  * its beginning. Writes wait for that pass, mostly its two fsyncs. The
  * database file's would write back every page copied since the last restart,
  * so the worker flushes those through `databaseFd` first, twice (holds of
- * 12 ms at 10,000 Creates a second; 5 ms after one flush; 2.5 ms after two).
+ * 12 ms at 10,000 Creates a second; 5 ms after one flush; 2–3 ms after two).
  * The hold lasts `maxHoldMs` at most. After a failure the worker
  * stops, so that it and the commits' own checkpoints do not take turns.
  */

@@ -161,8 +161,8 @@ describe("sqlite store file", () => {
       await store.close();
       return gap;
     };
-    expect(await gapAfterOne(100)).toBeGreaterThan(50);
-    expect(await gapAfterOne(0)).toBeLessThan(50);
+    expect(await gapAfterOne(400)).toBeGreaterThan(200);
+    expect(await gapAfterOne(0)).toBeLessThan(200);
   });
 
   // The contract test closes a file; an in-memory store has no checkpoint worker, and its queue must drain the same way.

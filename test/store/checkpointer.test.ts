@@ -7,7 +7,7 @@ import { walCheckpointSequence } from "../support/wal.js";
 
 let temp: ReturnType<typeof makeTempDir>;
 // Descriptors of the tests' database files, closed once each test has closed its connections.
-let descriptors: number[] = [];
+const descriptors: number[] = [];
 beforeEach(() => (temp = makeTempDir()));
 afterEach(() => {
   for (const fd of descriptors.splice(0)) closeSync(fd);

@@ -186,10 +186,10 @@ export function createLeanUnary(options: LeanUnaryOptions) {
       });
   }
 
-  /** A POST's route; gRPC and gRPC-Web name their compression in grpc-encoding, Connect in content-encoding. */
+  /** A POST's route, if its content type and compression are lean cases. */
   function postRoute(method: string | undefined, path: string, headers: http2.IncomingHttpHeaders): LeanRoute | undefined {
     const entry = method === "POST" ? methods.get(path) : undefined;
-    const wire = entry && wireOf(headers["content-type"], (headers["grpc-encoding"] ?? headers["content-encoding"]) as string | undefined);
+    const wire = entry && wireOf(headers);
     return wire && { entry, wire };
   }
 

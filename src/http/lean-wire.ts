@@ -11,9 +11,18 @@ export const protocolOf = (wire: Wire) => (wire === "grpc" || wire === "grpc-web
 /** The longest deadline a client may ask for; connect-node is given the same. */
 export const maxTimeoutMs = 24 * 60 * 60 * 1000;
 
-/** The wire a request's content type names, or undefined for what only connect-node serves (compression, other types). */
-export function wireOf(contentType: string | undefined, contentEncoding: string | undefined): Wire | undefined {
-  if (contentEncoding && contentEncoding !== "identity") return undefined;
+/**
+ * The wire a request's content type names, or undefined for what only
+ * connect-node serves (compression, other types). gRPC and gRPC-Web name
+ * their compression in grpc-encoding, Connect in content-encoding.
+ */
+export function wireOf(headers: IncomingHttpHeaders): Wire | undefined {
+  const wire = wireOfType(headers["content-type"]);
+  const encoding = wire && headers[protocolOf(wire) === "connect" ? "content-encoding" : "grpc-encoding"];
+  return encoding && encoding !== "identity" ? undefined : wire;
+}
+
+function wireOfType(contentType: string | undefined): Wire | undefined {
   if (contentType === "application/grpc" || contentType === "application/grpc+proto") return "grpc";
   if (contentType === "application/grpc-web" || contentType === "application/grpc-web+proto") return "grpc-web";
   if (contentType === "application/proto") return "proto";

@@ -28,6 +28,16 @@ describe("bad input on the Connect path", () => {
     expect((err as ConnectError).code).toBe(Code.ResourceExhausted);
   });
 
+  test("a Connect call's compression is its Content-Encoding, whatever a grpc-encoding field says", async () => {
+    const res = await fetch(`${server.url}/invites.v1.InvitesService/List`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "content-encoding": "gzip", "grpc-encoding": "identity" },
+      body: gzipSync("{}"),
+    });
+    expect(res.status).toBe(200);
+    await expect(res.json()).resolves.toEqual({});
+  });
+
   test("a deadline beyond 24 hours is InvalidArgument, on either path (a gzip body takes connect-node's)", async () => {
     const day = 24 * 60 * 60 * 1000;
     const plain = await postJson(`${server.url}/invites.v1.InvitesService/List`, {}, { "connect-timeout-ms": String(day + 1) });

@@ -4,7 +4,11 @@ import { setTrailerStatus, trailerFlag, trailerSerialize } from "@connectrpc/con
 /** connect's words for a frame flagged compressed in a call that named no compression; it answers them with Internal. */
 export const compressedUnannounced = "received compressed envelope, but do not know how to decompress";
 
-/** One gRPC length-prefixed message: a flags byte, the length, the bytes. */
+/**
+ * One gRPC length-prefixed message: a flags byte, the length, the bytes.
+ * connect's encodeEnvelope does the same in a new zero-filled array; in its
+ * place, gRPC Reads ran 0.90× and 0.96× as fast (bench/compare.js, 10 and 12 pairs).
+ */
 export function grpcFrame(flags: number, payload: Uint8Array): Buffer {
   const frame = Buffer.allocUnsafe(5 + payload.length);
   frame[0] = flags;

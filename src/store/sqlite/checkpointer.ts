@@ -94,7 +94,7 @@ parentPort.on("message", (message) => {
  * its beginning. Writes wait for that pass, mostly its two fsyncs. The
  * database file's would write back every page copied since the last restart,
  * so the worker flushes those through `databaseFd` first, twice (holds of
- * 12 ms at 10,000 Creates a second; 5 ms after one flush; 2–3 ms after two).
+ * 10–12 ms at 10,000 Creates a second; 5 ms after one flush; 1.9–3.4 ms after two).
  * The hold lasts `maxHoldMs` at most. After a failure the worker
  * stops, so that it and the commits' own checkpoints do not take turns.
  */

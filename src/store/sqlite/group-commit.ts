@@ -68,9 +68,8 @@ export function createGroupCommit(db: Database.Database, options: GroupCommitOpt
   let lastQueuedAt = -Infinity;
   let noWindowUntil = -Infinity;
   let quietWindows = 0;
-  const schedule = () => {
+  const schedule = (now: number) => {
     if (scheduled === "turn") return;
-    const now = performance.now();
     const wait = lastGroupAt + windowMs - now;
     if (wait > 0 && queue.length < enoughToStart && now >= noWindowUntil) {
       if (scheduled === undefined) {
@@ -111,7 +110,7 @@ export function createGroupCommit(db: Database.Database, options: GroupCommitOpt
       noWindowUntil = lastGroupAt + quietMs;
     }
     const group = queue.splice(0, maxGroupSize);
-    if (queue.length > 0) schedule();
+    if (queue.length > 0) schedule(lastGroupAt);
     try {
       runGroup[lock](group);
     } catch (error) {
@@ -128,7 +127,7 @@ export function createGroupCommit(db: Database.Database, options: GroupCommitOpt
     new Promise<T>((resolve, reject) => {
       queue.push({ operation, resolve: resolve as (value: unknown) => void, reject });
       lastQueuedAt = performance.now();
-      schedule();
+      schedule(lastQueuedAt);
     });
   return Object.assign(run, {
     hold: () => {
@@ -136,7 +135,7 @@ export function createGroupCommit(db: Database.Database, options: GroupCommitOpt
     },
     release: () => {
       held = false;
-      if (queue.length > 0) schedule();
+      if (queue.length > 0) schedule(performance.now());
     },
   });
 }

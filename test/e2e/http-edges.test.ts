@@ -146,19 +146,7 @@ describe("a binary message that cannot be decoded", () => {
     ["gRPC", frame(0, broken), {}],
     ["gRPC, gzip (connect-node's path)", frame(1, gzipSync(broken)), { "grpc-encoding": "gzip" }],
   ])("is InvalidArgument over %s, on either path", async (_, body, fields) => {
-    const session = http2.connect(server.url);
-    try {
-      const answer = await new Promise<http2.IncomingHttpHeaders>((resolve, reject) => {
-        const stream = session.request({ ":method": "POST", ":path": "/invites.v1.InvitesService/Read", "content-type": "application/grpc", te: "trailers", ...fields });
-        let fieldsSeen: http2.IncomingHttpHeaders = {};
-        stream.on("response", (h) => (fieldsSeen = { ...fieldsSeen, ...h })).on("trailers", (t) => (fieldsSeen = { ...fieldsSeen, ...t }));
-        stream.on("error", reject).on("close", () => resolve(fieldsSeen)).resume();
-        stream.end(body);
-      });
-      expect(answer).toMatchObject({ "grpc-status": "3", "grpc-message": expected });
-    } finally {
-      session.close();
-    }
+    expect(await grpcRead(body, fields)).toMatchObject({ "grpc-status": "3", "grpc-message": expected });
   });
 
   test("is InvalidArgument over gRPC-Web, on either path", async () => {
@@ -181,19 +169,7 @@ describe("a badly framed gRPC or gRPC-Web body", () => {
   ];
 
   test.each(cases)("is answered as connect-node answers it over gRPC, on either path: %s", async (_, body, status, message) => {
-    const session = http2.connect(server.url);
-    try {
-      const answer = await new Promise<http2.IncomingHttpHeaders>((resolve, reject) => {
-        const stream = session.request({ ":method": "POST", ":path": "/invites.v1.InvitesService/Read", "content-type": "application/grpc", te: "trailers" });
-        let seen: http2.IncomingHttpHeaders = {};
-        stream.on("response", (h) => (seen = { ...seen, ...h })).on("trailers", (t) => (seen = { ...seen, ...t }));
-        stream.on("error", reject).on("close", () => resolve(seen)).resume();
-        stream.end(body);
-      });
-      expect(answer).toMatchObject({ "grpc-status": status, "grpc-message": message });
-    } finally {
-      session.close();
-    }
+    expect(await grpcRead(body)).toMatchObject({ "grpc-status": status, "grpc-message": message });
   });
 
   test.each(cases)("is answered as connect-node answers it over gRPC-Web, on either path: %s", async (_, body, status, message) => {
@@ -202,6 +178,22 @@ describe("a badly framed gRPC or gRPC-Web body", () => {
     expect(trailer).toBe(`grpc-message: ${encodeURIComponent(message)}\r\ngrpc-status: ${status}\r\n`);
   });
 });
+
+/** A gRPC Read with `body` as its framed message, over a session of its own: the answer's headers and trailers together. */
+async function grpcRead(body: Buffer, fields: http2.OutgoingHttpHeaders = {}): Promise<http2.IncomingHttpHeaders> {
+  const session = http2.connect(server.url);
+  try {
+    return await new Promise<http2.IncomingHttpHeaders>((resolve, reject) => {
+      const stream = session.request({ ":method": "POST", ":path": "/invites.v1.InvitesService/Read", "content-type": "application/grpc", te: "trailers", ...fields });
+      let seen: http2.IncomingHttpHeaders = {};
+      stream.on("response", (h) => (seen = { ...seen, ...h })).on("trailers", (t) => (seen = { ...seen, ...t }));
+      stream.on("error", reject).on("close", () => resolve(seen)).resume();
+      stream.end(body);
+    });
+  } finally {
+    session.close();
+  }
+}
 
 /** One GET over h2c, as a browser's fetch would send it over HTTP/2. */
 async function h2Get(path: string): Promise<{ status: number; contentType: string | undefined; body: string }> {

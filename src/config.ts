@@ -53,6 +53,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       connectTimeoutMs: integer(env, "DATABASE_CONNECT_TIMEOUT_MS", 3000, 100, 600_000),
       migrate: boolean(env, "MIGRATE_ON_START", true),
       commitWindowMs: integer(env, "SQLITE_COMMIT_WINDOW_MS", 1, 0, 100),
+      mmapBytes: integer(env, "SQLITE_MMAP_MB", 1024, 0, 2048) * 2 ** 20,
     },
     apiKeys,
     corsOrigins: (env.CORS_ORIGINS ?? "").split(",").map((o) => o.trim()).filter(Boolean),

@@ -18,6 +18,7 @@ export const settings: readonly Setting[] = [
   { env: "DATABASE_STATEMENT_TIMEOUT_MS", flag: "database-statement-timeout-ms", default: "5000", description: "PostgreSQL statements running longer are cancelled (Unavailable)" },
   { env: "DATABASE_CONNECT_TIMEOUT_MS", flag: "database-connect-timeout-ms", default: "3000", description: "how long to wait for a PostgreSQL connection (Unavailable)" },
   { env: "SQLITE_COMMIT_WINDOW_MS", flag: "sqlite-commit-window-ms", default: "1", description: "SQLite: while writes keep coming, how long a write may wait to share its commit (0 to 100; 0: never)" },
+  { env: "SQLITE_MMAP_MB", flag: "sqlite-mmap-mb", default: "1024", description: "SQLite: how much of the file, in MiB, reads reach through a memory map (0 to 2048; 0: none, reads go through a 16 MB page cache)" },
   { env: "MIGRATE_ON_START", flag: "migrate-on-start", default: "true", description: "PostgreSQL: apply pending migrations at start-up (SQLite always does)" },
   { env: "INVITES_API_KEYS", flag: "api-keys", default: "none", description: "KEY:NAMESPACE entries separated by commas or new lines (* for every namespace)" },
   { env: "INVITES_API_KEYS_FILE", flag: "api-keys-file", default: "none", description: "a file of the same entries, one per line, # comments" },

@@ -14,6 +14,8 @@ export interface DatabaseOptions {
   migrate?: boolean;
   /** SQLite: how long a write may wait for others to share its commit, while writes keep coming. */
   commitWindowMs?: number;
+  /** SQLite: how much of the file reads reach through a memory map (0: none). */
+  mmapBytes?: number;
   /** SQLite: told how long each restart of the WAL held writes, in seconds. */
   onWritesHeld?: (seconds: number) => void;
 }
@@ -28,7 +30,7 @@ export async function openStore(options: DatabaseOptions): Promise<InviteStore> 
   }
   if (filename === "") throw new Error("DATABASE_URL: the SQLite path is empty");
   try {
-    return openSqliteStore({ filename, commitWindowMs: options.commitWindowMs, onWritesHeld: options.onWritesHeld });
+    return openSqliteStore({ filename, commitWindowMs: options.commitWindowMs, mmapBytes: options.mmapBytes, onWritesHeld: options.onWritesHeld });
   } catch (err) {
     const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
     throw new Error(`DATABASE_URL=${url}: cannot create or open the SQLite database (${reason})`);

@@ -1,4 +1,4 @@
-import { existsSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { openStore } from "../../src/store/open-store.js";
@@ -163,6 +163,27 @@ describe("sqlite store file", () => {
     };
     expect(await gapAfterOne(400)).toBeGreaterThan(200);
     expect(await gapAfterOne(0)).toBeLessThan(200);
+  });
+
+  // Linux shows a process's mappings; elsewhere there is nothing to look at.
+  (existsSync("/proc/self/maps") ? test : test.skip)("DATABASE_URL's options give SQLite its memory map: reads map the file, or not with 0", async () => {
+    const mappedAfterReading = async (mmapBytes: number | undefined) => {
+      const filename = join(temp.path, `map-${mmapBytes}.db`);
+      const store = await openStore({ url: `sqlite:${filename}`, mmapBytes });
+      const invite = draft();
+      await store.createInvite(invite);
+      await expect(store.findInviteById(invite.namespace, invite.id)).resolves.toEqual(invite);
+      // The WAL's index, the -shm file beside it, is mapped either way.
+      const mapped = readFileSync("/proc/self/maps", "utf8").split("\n").some((line) => line.endsWith(` ${filename}`));
+      await store.close();
+      return mapped;
+    };
+    expect(await mappedAfterReading(undefined)).toBe(true);
+    expect(await mappedAfterReading(0)).toBe(false);
+    const filename = join(temp.path, "bad-map.db");
+    for (const bytes of [-1, 0.5, 2 ** 31 + 1, Number.NaN]) {
+      expect(() => openSqliteStore({ filename, mmapBytes: bytes })).toThrow("mmapBytes must be a whole number from 0 to 2^31");
+    }
   });
 
   // The contract test closes a file; an in-memory store has no checkpoint worker, and its queue must drain the same way.

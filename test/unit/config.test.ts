@@ -8,7 +8,7 @@ test("defaults: port 8080 on loopback, the SQLite file under ./data, no keys, no
   expect(config).toMatchObject({
     port: 8080,
     host: "127.0.0.1",
-    database: { url: "./data/invites.db", poolSize: 10, statementTimeoutMs: 5000, connectTimeoutMs: 3000, migrate: true, commitWindowMs: 1 },
+    database: { url: "./data/invites.db", poolSize: 10, statementTimeoutMs: 5000, connectTimeoutMs: 3000, migrate: true, commitWindowMs: 1, mmapBytes: 2 ** 30 },
     defaultTtlMs: 7 * 24 * 60 * 60 * 1000,
     corsOrigins: [],
     maxBodyBytes: 65536,
@@ -24,6 +24,9 @@ test("durations and retention", () => {
   expect(() => loadConfig({ MIGRATE_ON_START: "maybe" })).toThrow("MIGRATE_ON_START=maybe: must be true or false");
   expect(loadConfig({ SQLITE_COMMIT_WINDOW_MS: "0" }).database.commitWindowMs).toBe(0);
   expect(() => loadConfig({ SQLITE_COMMIT_WINDOW_MS: "101" })).toThrow("SQLITE_COMMIT_WINDOW_MS=101: must be a whole number from 0 to 100");
+  expect(loadConfig({ SQLITE_MMAP_MB: "0" }).database.mmapBytes).toBe(0);
+  expect(loadConfig({ SQLITE_MMAP_MB: "64" }).database.mmapBytes).toBe(64 * 2 ** 20);
+  expect(() => loadConfig({ SQLITE_MMAP_MB: "2049" })).toThrow("SQLITE_MMAP_MB=2049: must be a whole number from 0 to 2048");
 });
 
 test("with keys it listens on every interface unless HOST says otherwise", () => {

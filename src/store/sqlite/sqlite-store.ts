@@ -39,6 +39,11 @@ export interface SqliteStoreOptions {
    * commit (default 1 ms; 0: none). See createGroupCommit.
    */
   commitWindowMs?: number;
+  /**
+   * How much of the file reads reach through a memory map (default 1 GiB,
+   * at most 2 GiB; 0: none, every page read is a system call into a 16 MB page cache).
+   */
+  mmapBytes?: number;
   /** Told how long each restart of the WAL held writes, in seconds (see offloadCheckpoints). */
   onWritesHeld?: (seconds: number) => void;
 }
@@ -77,11 +82,14 @@ export function openSqliteStore(options: SqliteStoreOptions): InviteStore {
   const maxWalPages = options.maxWalPages ?? 16_384;
   const restartPages = options.walRestartPages ?? 4096;
   const intervalMs = options.checkpointIntervalMs ?? 250;
+  const mmapBytes = options.mmapBytes ?? 2 ** 30;
   // 0 would turn the backstop off, and the value goes into a PRAGMA.
   if (!Number.isInteger(maxWalPages) || maxWalPages < 1) throw new TypeError(`maxWalPages must be a positive integer, got ${maxWalPages}`);
   if (!Number.isInteger(restartPages) || restartPages < 1) throw new TypeError(`walRestartPages must be a positive integer, got ${restartPages}`);
   // setInterval runs anything outside 1 ms to 2^31 - 1 ms every millisecond.
   if (!(intervalMs >= 1 && intervalMs <= 2 ** 31 - 1)) throw new TypeError(`checkpointIntervalMs must be from 1 to 2^31 - 1, got ${intervalMs}`);
+  // SQLite silently caps a larger map at its own limit, just under 2 GiB.
+  if (!Number.isInteger(mmapBytes) || mmapBytes < 0 || mmapBytes > 2 ** 31) throw new TypeError(`mmapBytes must be a whole number from 0 to 2^31, got ${mmapBytes}`);
   if (options.filename !== ":memory:") {
     mkdirSync(dirname(options.filename), { recursive: true });
   }
@@ -89,6 +97,17 @@ export function openSqliteStore(options: SqliteStoreOptions): InviteStore {
   db.pragma(`busy_timeout = ${busyTimeoutMs}`);
   db.pragma("synchronous = NORMAL");
   db.pragma("foreign_keys = ON");
+  if (mmapBytes > 0) {
+    // Pages read through the map need no system call, no copy and no place in
+    // the page cache, which is then left mostly to the pages writes change,
+    // and is better small: a commit that split a B-tree page (most Creates'
+    // commits, three of the indexes being in random order) ends by walking
+    // every page the cache holds, since the split moved a page through a
+    // number past the file's end. That walk was 3.3 % of a Create's CPU with
+    // the driver's 16 MB cache.
+    db.pragma(`mmap_size = ${mmapBytes}`);
+    db.pragma("cache_size = -2000");
+  }
   // SQLite answers BUSY at once, without the busy handler, when two processes
   // switch a new file to WAL together; so start-up retries for a while.
   retryWhileBusy(busyTimeoutMs, () => {

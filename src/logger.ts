@@ -74,26 +74,50 @@ function isoNow(): string {
 let stderr: LogDestination | undefined;
 
 /**
- * stderr, one write per turn of the event loop for all the lines of that
- * turn; what is pending is written when the process exits. One per process.
+ * Lines wait this long at most to share a write. One request at a time, a
+ * write per turn of the event loop was a write per line: about 7 % of a JSON
+ * Read's CPU at 4,000 a second, against a write every 10 ms.
  */
-function stderrDestination(): LogDestination {
-  if (stderr) return stderr;
+const flushAfterMs = 10;
+/** Or until this much waits, so that a burst is written as it comes. */
+const maxPendingChars = 64 * 1024;
+
+export interface BatchedLines extends LogDestination {
+  /** Writes what waits, now. */
+  flush(): void;
+}
+
+/** Gathers lines and hands them to `write` together: `flushAfterMs` after the first, or once `maxPendingChars` wait. */
+export function batchLines(write: (chunk: string) => void, options: { flushAfterMs?: number; maxPendingChars?: number } = {}): BatchedLines {
+  const { flushAfterMs: afterMs = flushAfterMs, maxPendingChars: maxChars = maxPendingChars } = options;
   let pending = "";
+  let timer: NodeJS.Timeout | undefined;
   const flush = () => {
+    clearTimeout(timer);
+    timer = undefined;
     const chunk = pending;
     pending = "";
-    if (chunk !== "") process.stderr.write(chunk);
+    if (chunk !== "") write(chunk);
   };
+  return {
+    write(line) {
+      pending += line;
+      if (pending.length >= maxChars) flush();
+      // Unreferenced: waiting lines never keep the process alive; its exit writes them.
+      else timer ??= setTimeout(flush, afterMs).unref();
+    },
+    flush,
+  };
+}
+
+/** stderr, in batches (see batchLines); what is waiting is written when the process exits. One per process. */
+function stderrDestination(): LogDestination {
+  if (stderr) return stderr;
+  const lines = batchLines((chunk) => process.stderr.write(chunk));
   // A log reader that went away (EPIPE) must not take the service down with it.
   process.stderr.on("error", () => undefined);
-  process.once("exit", flush);
-  return (stderr = {
-    write(line) {
-      if (pending === "") setImmediate(flush);
-      pending += line;
-    },
-  });
+  process.once("exit", lines.flush);
+  return (stderr = lines);
 }
 
 export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };

@@ -1,4 +1,6 @@
-import { createLogger, safeErrorMessage } from "../../src/logger.js";
+import { batchLines, createLogger, safeErrorMessage } from "../../src/logger.js";
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 test("error messages lose their quoted values, which may be input", () => {
   const err = new Error(`invalid input syntax for type uuid: "7KJ4Q2M9XC1T" near 'secret'`);
@@ -38,4 +40,34 @@ test("fields cannot replace the level, the time or the message", () => {
   const lines: string[] = [];
   createLogger("info", { write: (line: string) => lines.push(line) }).warn("real", { level: "debug", time: "then", msg: "fake" });
   expect(JSON.parse(lines[0])).toEqual({ level: "warn", time: expect.stringMatching(/^\d{4}-\d\d-\d\dT/), msg: "real" });
+});
+
+describe("lines in batches", () => {
+  test("lines written within the wait go out together, once, after it", async () => {
+    const chunks: string[] = [];
+    const lines = batchLines((chunk) => chunks.push(chunk), { flushAfterMs: 100 });
+    lines.write("a\n");
+    await sleep(20);
+    lines.write("b\n");
+    lines.write("c\n");
+    expect(chunks).toEqual([]);
+    await sleep(250);
+    expect(chunks).toEqual(["a\nb\nc\n"]);
+    lines.write("d\n");
+    await sleep(250);
+    expect(chunks).toEqual(["a\nb\nc\n", "d\n"]);
+  });
+
+  test("a batch that reaches the size limit goes out at once; flush() writes what waits and nothing later", async () => {
+    const chunks: string[] = [];
+    const lines = batchLines((chunk) => chunks.push(chunk), { flushAfterMs: 100, maxPendingChars: 10 });
+    lines.write("12345\n");
+    lines.write("67890\n");
+    expect(chunks).toEqual(["12345\n67890\n"]);
+    lines.write("tail\n");
+    lines.flush();
+    expect(chunks).toEqual(["12345\n67890\n", "tail\n"]);
+    await sleep(250);
+    expect(chunks).toHaveLength(2);
+  });
 });

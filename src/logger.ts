@@ -75,8 +75,8 @@ let stderr: LogDestination | undefined;
 
 /**
  * Lines wait this long at most to share a write. One request at a time, a
- * write per turn of the event loop was a write per line: about 7 % of a JSON
- * Read's CPU at 4,000 a second, against a write every 10 ms.
+ * write per turn of the event loop was a write per line: a JSON Read at
+ * 4,000 a second cost 200 µs of CPU with it, 190.5 with a write every 10 ms.
  */
 const flushAfterMs = 10;
 /** Or until this much waits, so that a burst is written as it comes. */

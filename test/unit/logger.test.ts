@@ -1,7 +1,5 @@
 import { batchLines, createLogger, safeErrorMessage } from "../../src/logger.js";
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 test("error messages lose their quoted values, which may be input", () => {
   const err = new Error(`invalid input syntax for type uuid: "7KJ4Q2M9XC1T" near 'secret'`);
   expect(safeErrorMessage(err)).toBe(`invalid input syntax for type uuid: "…" near '…'`);
@@ -43,22 +41,26 @@ test("fields cannot replace the level, the time or the message", () => {
 });
 
 describe("lines in batches", () => {
-  test("lines written within the wait go out together, once, after it", async () => {
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
+  test("lines written within the wait go out together, once, after it", () => {
     const chunks: string[] = [];
     const lines = batchLines((chunk) => chunks.push(chunk), { flushAfterMs: 100 });
     lines.write("a\n");
-    await sleep(20);
+    jest.advanceTimersByTime(60);
     lines.write("b\n");
     lines.write("c\n");
+    jest.advanceTimersByTime(39);
     expect(chunks).toEqual([]);
-    await sleep(250);
+    jest.advanceTimersByTime(1);
     expect(chunks).toEqual(["a\nb\nc\n"]);
     lines.write("d\n");
-    await sleep(250);
+    jest.advanceTimersByTime(1000);
     expect(chunks).toEqual(["a\nb\nc\n", "d\n"]);
   });
 
-  test("a batch that reaches the size limit goes out at once; flush() writes what waits and nothing later", async () => {
+  test("a batch that reaches the size limit goes out at once; flush() writes what waits and nothing later", () => {
     const chunks: string[] = [];
     const lines = batchLines((chunk) => chunks.push(chunk), { flushAfterMs: 100, maxPendingChars: 10 });
     lines.write("12345\n");
@@ -67,7 +69,7 @@ describe("lines in batches", () => {
     lines.write("tail\n");
     lines.flush();
     expect(chunks).toEqual(["12345\n67890\n", "tail\n"]);
-    await sleep(250);
+    jest.advanceTimersByTime(1000);
     expect(chunks).toHaveLength(2);
   });
 });

@@ -41,7 +41,7 @@ export interface SqliteStoreOptions {
   commitWindowMs?: number;
   /**
    * How much of the file reads reach through a memory map (default 1 GiB,
-   * at most 2 GiB; 0: none, every page read is a system call into a 16 MB page cache).
+   * at most 2 GiB; 0: none, and a page not in the 16 MB page cache is read with a system call).
    */
   mmapBytes?: number;
   /** Told how long each restart of the WAL held writes, in seconds (see offloadCheckpoints). */
@@ -100,11 +100,11 @@ export function openSqliteStore(options: SqliteStoreOptions): InviteStore {
   if (mmapBytes > 0) {
     // Pages read through the map need no system call, no copy and no place in
     // the page cache, which is then left mostly to the pages writes change,
-    // and is better small: a commit that split a B-tree page (most Creates'
-    // commits, three of the indexes being in random order) ends by walking
-    // every page the cache holds, since the split moved a page through a
-    // number past the file's end. That walk was 3.3 % of a Create's CPU with
-    // the driver's 16 MB cache.
+    // and is better small: a commit that split a B-tree page (three of the
+    // indexes are in random order) ends by walking every page the cache
+    // holds, since the split moved a page through a number past the file's
+    // end. Under Creates that walk was 3.3 % of the CPU with the driver's
+    // 16 MB cache.
     db.pragma(`mmap_size = ${mmapBytes}`);
     db.pragma("cache_size = -2000");
   }

@@ -74,13 +74,13 @@ function isoNow(): string {
 let stderr: LogDestination | undefined;
 
 /**
- * Lines wait this long at most to share a write. One request at a time, a
+ * How long lines wait to share a write (longer while the event loop is busy). One request at a time, a
  * write per turn of the event loop was a write per line: a JSON Read at
  * 4,000 a second cost 200 µs of CPU with it, 190.5 with a write every 10 ms.
  */
-const flushAfterMs = 10;
+const defaultFlushAfterMs = 10;
 /** Or until this much waits, so that a burst is written as it comes. */
-const maxPendingChars = 64 * 1024;
+const defaultMaxPendingChars = 64 * 1024;
 
 export interface BatchedLines extends LogDestination {
   /** Writes what waits, now. */
@@ -89,7 +89,7 @@ export interface BatchedLines extends LogDestination {
 
 /** Gathers lines and hands them to `write` together: `flushAfterMs` after the first, or once `maxPendingChars` wait. */
 export function batchLines(write: (chunk: string) => void, options: { flushAfterMs?: number; maxPendingChars?: number } = {}): BatchedLines {
-  const { flushAfterMs: afterMs = flushAfterMs, maxPendingChars: maxChars = maxPendingChars } = options;
+  const { flushAfterMs = defaultFlushAfterMs, maxPendingChars = defaultMaxPendingChars } = options;
   let pending = "";
   let timer: NodeJS.Timeout | undefined;
   const flush = () => {
@@ -102,9 +102,9 @@ export function batchLines(write: (chunk: string) => void, options: { flushAfter
   return {
     write(line) {
       pending += line;
-      if (pending.length >= maxChars) flush();
+      if (pending.length >= maxPendingChars) flush();
       // Unreferenced: waiting lines never keep the process alive; its exit writes them.
-      else timer ??= setTimeout(flush, afterMs).unref();
+      else timer ??= setTimeout(flush, flushAfterMs).unref();
     },
     flush,
   };

@@ -38,8 +38,8 @@ test("one descriptor a file, whatever the path, closed when its last user lets g
   third.release();
 });
 
-test("a closed store leaves no descriptor of its file open", async () => {
-  if (!existsSync("/proc/self/fd")) return;
+// Linux lists a process's descriptors; elsewhere there is nothing to look at.
+(existsSync("/proc/self/fd") ? test : test.skip)("a closed store leaves no descriptor of its file open", async () => {
   const filename = join(temp.path, "invites.db");
   const descriptorsOf = (path: string) =>
     readdirSync("/proc/self/fd").filter((fd) => {

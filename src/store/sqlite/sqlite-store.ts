@@ -90,14 +90,14 @@ export function openSqliteStore(options: SqliteStoreOptions): InviteStore {
   if (!(intervalMs >= 1 && intervalMs <= 2 ** 31 - 1)) throw new TypeError(`checkpointIntervalMs must be from 1 to 2^31 - 1, got ${intervalMs}`);
   // SQLite silently caps a larger map at its own limit, just under 2 GiB.
   if (!Number.isInteger(mmapBytes) || mmapBytes < 0 || mmapBytes > 2 ** 31) throw new TypeError(`mmapBytes must be a whole number from 0 to 2^31, got ${mmapBytes}`);
-  if (options.filename !== ":memory:") {
-    mkdirSync(dirname(options.filename), { recursive: true });
-  }
+  // ":memory:" and "" (a temporary database) are private to this connection, with no file of ours.
+  const inFile = options.filename !== ":memory:" && options.filename !== "";
+  if (inFile) mkdirSync(dirname(options.filename), { recursive: true });
   const db = new Database(options.filename);
   db.pragma(`busy_timeout = ${busyTimeoutMs}`);
   db.pragma("synchronous = NORMAL");
   db.pragma("foreign_keys = ON");
-  if (mmapBytes > 0) {
+  if (inFile && mmapBytes > 0) {
     // Pages read through the map need no system call, no copy and no place in
     // the page cache, which is then left mostly to the pages writes change,
     // and is better small: a commit that split a B-tree page (three of the
@@ -115,8 +115,7 @@ export function openSqliteStore(options: SqliteStoreOptions): InviteStore {
     migrate(db);
   });
   const commit = createGroupCommit(db, { windowMs: options.commitWindowMs ?? 1 });
-  // ":memory:" and "" (a temporary database) are private to this connection.
-  const databaseFile = options.filename === ":memory:" || options.filename === "" ? undefined : shareDatabaseFile(options.filename);
+  const databaseFile = inFile ? shareDatabaseFile(options.filename) : undefined;
   const checkpointer =
     databaseFile &&
     offloadCheckpoints(db, commit, {

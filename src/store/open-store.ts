@@ -1,6 +1,6 @@
 import { openPostgresStore } from "./postgres/postgres-store.js";
 import { openSqliteStore } from "./sqlite/sqlite-store.js";
-import type { InviteStore } from "./store.js";
+import { NewerSchemaError, type InviteStore } from "./store.js";
 
 export const defaultDatabaseUrl = "./data/invites.db";
 
@@ -32,6 +32,8 @@ export async function openStore(options: DatabaseOptions): Promise<InviteStore> 
   try {
     return openSqliteStore({ filename, commitWindowMs: options.commitWindowMs, mmapBytes: options.mmapBytes, onWritesHeld: options.onWritesHeld });
   } catch (err) {
+    // Opened fine, but not this build's to use: its own words say what to do.
+    if (err instanceof NewerSchemaError) throw new NewerSchemaError(`DATABASE_URL=${url}: ${err.message}`);
     const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
     throw new Error(`DATABASE_URL=${url}: cannot create or open the SQLite database (${reason})`);
   }

@@ -141,3 +141,12 @@ export class PendingInviteExistsError extends Error {
 export class StoreUnavailableError extends Error {
   override name = "StoreUnavailableError";
 }
+
+/** The database holds a schema from a newer build: this one would misread or undo it, so it does not start. */
+export class NewerSchemaError extends Error {
+  override name = "NewerSchemaError";
+}
+
+export function newerSchemaError(stored: number, known: number): NewerSchemaError {
+  return new NewerSchemaError(`the database's schema is version ${stored}, newer than this build's ${known}; run a build that knows version ${stored}`);
+}

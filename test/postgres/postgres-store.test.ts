@@ -1,6 +1,7 @@
 import pg from "pg";
 import { openPostgresStore } from "../../src/store/postgres/postgres-store.js";
 import { postgresMigrations } from "../../src/store/postgres/migrations.js";
+import { NewerSchemaError } from "../../src/store/store.js";
 import { describeStoreContract } from "../store/store-contract.js";
 import { createPostgresDatabase, type TestDatabase } from "../support/test-database.js";
 
@@ -36,6 +37,21 @@ describe("postgres migrations", () => {
     await client.end();
     expect(rows.map((r) => r.version)).toEqual(postgresMigrations.map((_, i) => i + 1));
     await Promise.all(stores.map((s) => s.close()));
+    await fresh.remove();
+  });
+
+  test("refuses a database whose schema is newer than this build's, and leaves it as it was", async () => {
+    const fresh = await createPostgresDatabase();
+    await (await openPostgresStore({ url: fresh.url })).close();
+    const newer = postgresMigrations.length + 1;
+    const client = new pg.Client({ connectionString: fresh.url });
+    await client.connect();
+    await client.query("INSERT INTO schema_migrations (version) VALUES ($1)", [newer]);
+    await expect(openPostgresStore({ url: fresh.url })).rejects.toThrow(NewerSchemaError);
+    await expect(openPostgresStore({ url: fresh.url })).rejects.toThrow(`the database's schema is version ${newer}, newer than this build's ${postgresMigrations.length}`);
+    const { rows } = await client.query("SELECT max(version) AS version FROM schema_migrations");
+    expect(rows[0].version).toBe(newer);
+    await client.end();
     await fresh.remove();
   });
 

@@ -2,7 +2,9 @@ import { existsSync } from "node:fs";
 import * as http from "node:http";
 import * as http2 from "node:http2";
 import { join } from "node:path";
+import Database from "better-sqlite3";
 import { settings } from "../../src/settings.js";
+import { sqliteMigrations } from "../../src/store/sqlite/migrations.js";
 import { killLeftoverServers, runCli, startServerProcess } from "../support/server-process.js";
 import { makeTempDir } from "../support/temp-dir.js";
 
@@ -131,6 +133,21 @@ describe("the invites command", () => {
   test("migrate prepares an SQLite file and exits", async () => {
     const { code, stderr } = await runCli(["migrate", "--database-url", join(dir.path, "m.db")]);
     expect([code, stderr]).toEqual([0, "invites: the database schema is up to date\n"]);
+  });
+
+  test("serve and migrate refuse an SQLite file from a newer build in one line, and leave it as it was", async () => {
+    const filename = join(dir.path, "newer.db");
+    const newer = new Database(filename);
+    newer.pragma("user_version = 99");
+    newer.close();
+    for (const command of ["serve", "migrate"]) {
+      const { code, stderr } = await runCli([command, "--database-url", filename]);
+      const refusal = `DATABASE_URL=${filename}: the database's schema is version 99, newer than this build's ${sqliteMigrations.length}; run a build that knows version 99\n`;
+      expect([code, stderr]).toEqual([1, `invites: ${command === "migrate" ? "migration failed: " : ""}${refusal}`]);
+    }
+    const after = new Database(filename, { readonly: true });
+    expect([after.pragma("user_version", { simple: true }), after.prepare("SELECT count(*) FROM sqlite_schema").pluck().get()]).toEqual([99, 0]);
+    after.close();
   });
 
   test.each([

@@ -1,5 +1,6 @@
 import type pg from "pg";
 import { guard } from "./postgres-errors.js";
+import { newerSchemaError } from "../store.js";
 
 /**
  * Schema versions for PostgreSQL, applied in order and recorded in
@@ -57,6 +58,7 @@ export async function migratePostgres(pool: pg.Pool): Promise<void> {
     await client.query("CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, apply_time timestamptz NOT NULL DEFAULT now())");
     const { rows } = await client.query<{ version: number | null }>("SELECT max(version) AS version FROM schema_migrations");
     const current = rows[0].version ?? 0;
+    if (current > postgresMigrations.length) throw newerSchemaError(current, postgresMigrations.length);
     for (let version = current; version < postgresMigrations.length; version++) {
       await client.query("BEGIN");
       await client.query(postgresMigrations[version]);

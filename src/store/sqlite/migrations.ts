@@ -1,4 +1,5 @@
 import type Database from "better-sqlite3";
+import { newerSchemaError } from "../store.js";
 
 /** SQL to run, or a step that edits the stored schema itself. */
 type SqliteMigration = string | ((db: Database.Database) => void);
@@ -84,6 +85,7 @@ export function migrate(db: Database.Database): void {
   // The write lock makes a second process starting at the same time wait, then see the new version.
   db.transaction(() => {
     const current = db.pragma("user_version", { simple: true }) as number;
+    if (current > sqliteMigrations.length) throw newerSchemaError(current, sqliteMigrations.length);
     for (let version = current; version < sqliteMigrations.length; version++) {
       const migration = sqliteMigrations[version];
       if (typeof migration === "string") db.exec(migration);

@@ -13,8 +13,8 @@ import {
   type Page,
 } from "../store.js";
 import { pageOf } from "../page.js";
-import { offloadCheckpoints } from "./checkpointer.js";
-import { shareDatabaseFile } from "./database-file.js";
+import { offloadCheckpoints, type Checkpointer } from "./checkpointer.js";
+import { shareDatabaseFile, type SharedDatabaseFile } from "./database-file.js";
 import { createGroupCommit, type GroupCommit } from "./group-commit.js";
 import { cursorOf, fromRow, insertColumns, inviteJson, invitesStatement as prepareInvites, toInsertValues, type InsertValues, type InviteValues } from "./invite-row.js";
 import { migrate } from "./migrations.js";
@@ -94,39 +94,49 @@ export function openSqliteStore(options: SqliteStoreOptions): InviteStore {
   const inFile = options.filename !== ":memory:" && options.filename !== "";
   if (inFile) mkdirSync(dirname(options.filename), { recursive: true });
   const db = new Database(options.filename);
-  db.pragma(`busy_timeout = ${busyTimeoutMs}`);
-  db.pragma("synchronous = NORMAL");
-  db.pragma("foreign_keys = ON");
-  if (inFile && mmapBytes > 0) {
-    // Pages read through the map need no system call, no copy and no place in
-    // the page cache, which is then left mostly to the pages writes change,
-    // and is better small: a commit that split a B-tree page (three of the
-    // indexes are in random order) ends by walking every page the cache
-    // holds, since the split moved a page through a number past the file's
-    // end. Under Creates that walk was 3.3 % of the CPU with the driver's
-    // 16 MB cache.
-    db.pragma(`mmap_size = ${mmapBytes}`);
-    db.pragma("cache_size = -2000");
-  }
-  // SQLite answers BUSY at once, without the busy handler, when two processes
-  // switch a new file to WAL together; so start-up retries for a while.
-  retryWhileBusy(busyTimeoutMs, () => {
-    db.pragma("journal_mode = WAL");
-    migrate(db);
-  });
-  const commit = createGroupCommit(db, { windowMs: options.commitWindowMs ?? 1 });
-  const databaseFile = inFile ? shareDatabaseFile(options.filename) : undefined;
-  const checkpointer =
-    databaseFile &&
-    offloadCheckpoints(db, commit, {
-      filename: options.filename,
-      databaseFd: databaseFile.fd,
-      busyTimeoutMs,
-      intervalMs,
-      maxWalPages,
-      restartPages,
-      onWritesHeld: options.onWritesHeld,
+  let commit: GroupCommit;
+  let databaseFile: SharedDatabaseFile | undefined;
+  let checkpointer: Checkpointer | undefined;
+  try {
+    databaseFile = inFile ? shareDatabaseFile(options.filename) : undefined;
+    db.pragma(`busy_timeout = ${busyTimeoutMs}`);
+    db.pragma("synchronous = NORMAL");
+    db.pragma("foreign_keys = ON");
+    if (inFile && mmapBytes > 0) {
+      // Pages read through the map need no system call, no copy and no place in
+      // the page cache, which is then left mostly to the pages writes change,
+      // and is better small: a commit that split a B-tree page (three of the
+      // indexes are in random order) ends by walking every page the cache
+      // holds, since the split moved a page through a number past the file's
+      // end. Under Creates that walk was 3.3 % of the CPU with the driver's
+      // 16 MB cache.
+      db.pragma(`mmap_size = ${mmapBytes}`);
+      db.pragma("cache_size = -2000");
+    }
+    // SQLite answers BUSY at once, without the busy handler, when two processes
+    // switch a new file to WAL together; so start-up retries for a while.
+    retryWhileBusy(busyTimeoutMs, () => {
+      db.pragma("journal_mode = WAL");
+      migrate(db);
     });
+    commit = createGroupCommit(db, { windowMs: options.commitWindowMs ?? 1 });
+    checkpointer =
+      databaseFile &&
+      offloadCheckpoints(db, commit, {
+        filename: options.filename,
+        databaseFd: databaseFile.fd,
+        busyTimeoutMs,
+        intervalMs,
+        maxWalPages,
+        restartPages,
+        onWritesHeld: options.onWritesHeld,
+      });
+  } catch (err) {
+    // No worker is running yet (starting it is the last step), so nothing else holds the file.
+    db.close();
+    databaseFile?.release();
+    throw err;
+  }
 
   const statement = <P extends unknown[] | Record<string, unknown>, R = unknown>(sql: string) => db.prepare<P, R>(sql);
   // Statements that answer with invites select inviteJson: see InviteValues.

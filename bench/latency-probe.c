@@ -259,7 +259,7 @@ static int h2_on_header(nghttp2_session *s, const nghttp2_frame *frame, const ui
 /** Closed loop: counts an answer that came within the window, and sends the next request while the window lasts. */
 static void closed_loop_finish(struct h2_stream *stream, int ok) {
   long long now = now_ns();
-  if (stream->sent_ns >= window_start_ns && now < window_end_ns) record((now - stream->sent_ns) / 1e6, ok);
+  if (now >= window_start_ns && now < window_end_ns) record((now - stream->sent_ns) / 1e6, ok);
   if (now < window_end_ns) h2_submit(stream->connection, sent++);
 }
 

@@ -95,7 +95,7 @@ static size_t body_for(long long n, char *out, size_t room) {
     memcpy(out, body_text, body_size);
     return body_size;
   }
-  // Process ids stay under 2^22 (7 digits): runs of the benchmark get ids of their own.
+  // Each run of the probe is a process of its own, and process ids stay under 2^22: seven digits.
   char id[UNIQUE_WIDTH + 1];
   snprintf(id, sizeof id, "%07u%09llu", (unsigned)getpid() % 10000000u, (unsigned long long)n % 1000000000ull);
   size_t len = 0;

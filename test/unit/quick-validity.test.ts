@@ -1,7 +1,9 @@
 import { dirname } from "node:path";
-import { ScalarType, create, type DescField, type DescMessage, type Message } from "@bufbuild/protobuf";
+import { ScalarType, create, getOption, type DescField, type DescMessage, type Message } from "@bufbuild/protobuf";
 import { ApiSchema, DurationSchema, FileDescriptorProtoSchema, TimestampSchema, timestampFromMs } from "@bufbuild/protobuf/wkt";
 import { createValidator } from "@bufbuild/protovalidate";
+import { field as fieldRulesOption, type StringRules } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
+import { RE2JS } from "@bufbuild/re2";
 import { quickCheck } from "../../src/interceptors/quick-validity.js";
 import { AcceptRequestSchema, CreateRequestSchema, ListRequestSchema, ReadRequestSchema, file_invites_v1_invites } from "../../gen/invites/v1/invites_pb.js";
 import { seedFrom, seededRandom, type SeededRandom } from "../support/seeded-random.js";
@@ -97,6 +99,23 @@ test("on Create's email and group, the quick check and protovalidate agree", () 
   // Where the rest of the message is plainly valid, both read the same rules the same way.
   expect(disagreements).toEqual([]);
   expect(quick).toBeGreaterThan(1000);
+});
+
+test("the group's pattern answers as RE2 does for every UTF-16 code unit, lone surrogates included, and for astral characters", () => {
+  const group = CreateRequestSchema.fields.find((f) => f.name === "group_id")!;
+  const { type } = getOption(group, fieldRulesOption);
+  expect(type.case).toBe("string");
+  const re2 = RE2JS.compile((type.value as StringRules).pattern);
+  const check = quickCheck(CreateRequestSchema);
+  const astral = [0x10000, 0x1f44b, 0xe0001, 0xf0000, 0x10fffd].map((c) => String.fromCodePoint(c));
+  const units = Array.from({ length: 0x10000 }, (_, c) => String.fromCharCode(c));
+  const disagreements = [...units, ...astral, "\ud83d\udc4b\u0007", "\ud800\udc00x"]
+    .map((ch) => `g${ch}h`)
+    .filter((groupId) => check(create(CreateRequestSchema, { groupId, email: "a@example.com" })) !== re2.test(groupId));
+  expect(disagreements).toEqual([]);
+  // Both ways: the control characters are refused, the rest accepted.
+  expect(check(create(CreateRequestSchema, { groupId: "g\u009f", email: "a@example.com" }))).toBe(false);
+  expect(check(create(CreateRequestSchema, { groupId: "g\u00a0\ud800", email: "a@example.com" }))).toBe(true);
 });
 
 test.each([

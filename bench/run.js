@@ -119,9 +119,7 @@ function h2load(url, file, headers, duration = seconds) {
  * `template` holds the probe's mark (`unique`) where each request's number goes.
  */
 function h2UniqueBodies(url, template, headers) {
-  const { hostname, port, pathname } = new URL(url);
-  const argv = [probeBinary, "h2", hostname, port, pathname, "0", String(seconds), template, "-u", "-c", "8", "-m", "16", ...headers.flatMap((h) => ["-H", h])];
-  return withCpu(url, atPeak, () => JSON.parse(execFileSync(...onCore(1, argv), { encoding: "utf8" })));
+  return withCpu(url, atPeak, () => runProbe(url, { http2: true, rate: 0, bodyArgs: [template, "-u", "-c", "8", "-m", "16"], headers }));
 }
 
 /**
@@ -131,12 +129,17 @@ function h2UniqueBodies(url, template, headers) {
  * as its latency.
  */
 function probe(url, { http2 = false, headers, body, uniqueBody, rate }) {
-  const { hostname, port, pathname } = new URL(url);
   const bodyArgs = uniqueBody === undefined ? [body] : [bodyFile(`unique-${Math.random().toString(36).slice(2)}`, uniqueBody), "-u"];
-  const argv = [probeBinary, http2 ? "h2" : "h1", hostname, port, pathname, String(Math.round(rate)), String(seconds), ...bodyArgs];
-  const [command, args] = onCore(1, [...argv, ...Object.entries(headers).flatMap(([name, value]) => ["-H", `${name}: ${value}`])]);
   // The probe offers rate × (seconds + 1) requests, its warm-up second included.
-  return withCpu(url, () => Math.round(rate) * (seconds + 1), () => JSON.parse(execFileSync(command, args, { encoding: "utf8" })));
+  return withCpu(url, () => Math.round(rate) * (seconds + 1), () => runProbe(url, { http2, rate: Math.round(rate), bodyArgs, headers }));
+}
+
+/** Runs the probe (0: a closed loop) on the load generator's core and gives its JSON line. */
+function runProbe(url, { http2, rate, bodyArgs, headers }) {
+  const { hostname, port, pathname } = new URL(url);
+  const headerArgs = Object.entries(headers).flatMap(([name, value]) => ["-H", `${name}: ${value}`]);
+  const argv = [probeBinary, http2 ? "h2" : "h1", hostname, port, pathname, String(rate), String(seconds), ...bodyArgs, ...headerArgs];
+  return JSON.parse(execFileSync(...onCore(1, argv), { encoding: "utf8" }));
 }
 
 /** wrk: HTTP/1.1, 32 connections, a Lua script building each request; a 1 s run first, not counted, as h2load's warm-up. */
@@ -195,6 +198,10 @@ async function main() {
   const acceptMessage = (user) => binary(pb.AcceptRequestSchema, { code: link.invite.code, userId: `${user}${unique}` });
   const createGrpc = (group) => grpcFrame(createMessage(group));
   const acceptGrpc = (user) => grpcFrame(acceptMessage(user));
+  const createGrpcFile = bodyFile("create.grpc", createGrpc("grpc"));
+  const createProtoFile = bodyFile("create.bin", createMessage("h2c"));
+  const acceptGrpcFile = bodyFile("accept.grpc", acceptGrpc("grpc"));
+  const acceptProtoFile = bodyFile("accept.bin", acceptMessage("h2c"));
   const readJson = `'{"code":"${code}"}'`;
 
   const readJsonLua = luaPost(jsonHeaders, readJson);
@@ -225,12 +232,12 @@ async function main() {
     { name: "List 100 · Connect h2c proto · invites", run: () => h2load(svc("/invites.v1.InvitesService/List"), listProto, connectProto), paced: (rate) => probe(svc("/invites.v1.InvitesService/List"), { ...protoProbe, body: listProto, rate }) },
     { name: "List 100 · Connect JSON HTTP/1.1 · invites", run: () => wrk(svc("/invites.v1.InvitesService/List"), listJsonLua), paced: (rate) => probe(svc("/invites.v1.InvitesService/List"), { ...jsonProbe, body: listJsonFile, rate }) },
     { name: "List 100 · M3O · invites", run: () => wrk(svc("/v1/invites/List"), listJsonLua), paced: (rate) => probe(svc("/v1/invites/List"), { ...jsonProbe, body: listJsonFile, rate }) },
-    { name: "Create · gRPC · invites", run: () => h2UniqueBodies(svc("/invites.v1.InvitesService/Create"), bodyFile("create.grpc", createGrpc("grpc")), grpcHeaders), paced: (rate) => probe(svc("/invites.v1.InvitesService/Create"), { ...grpcProbe, uniqueBody: createGrpc("grpc-paced"), rate }) },
-    { name: "Create · Connect h2c proto · invites", run: () => h2UniqueBodies(svc("/invites.v1.InvitesService/Create"), bodyFile("create.bin", createMessage("h2c")), connectProto), paced: (rate) => probe(svc("/invites.v1.InvitesService/Create"), { ...protoProbe, uniqueBody: createMessage("h2c-paced"), rate }) },
+    { name: "Create · gRPC · invites", run: () => h2UniqueBodies(svc("/invites.v1.InvitesService/Create"), createGrpcFile, grpcProbe.headers), paced: (rate) => probe(svc("/invites.v1.InvitesService/Create"), { ...grpcProbe, uniqueBody: createGrpc("grpc-paced"), rate }) },
+    { name: "Create · Connect h2c proto · invites", run: () => h2UniqueBodies(svc("/invites.v1.InvitesService/Create"), createProtoFile, protoProbe.headers), paced: (rate) => probe(svc("/invites.v1.InvitesService/Create"), { ...protoProbe, uniqueBody: createMessage("h2c-paced"), rate }) },
     { name: "Create · Connect JSON HTTP/1.1 · invites", run: () => wrk(svc("/invites.v1.InvitesService/Create"), createLua), paced: (rate) => probe(svc("/invites.v1.InvitesService/Create"), { ...jsonProbe, uniqueBody: createBody("bench-paced"), rate }) },
     { name: "Create · M3O · invites", run: () => wrk(svc("/v1/invites/Create"), createM3oLua), paced: (rate) => probe(svc("/v1/invites/Create"), { ...jsonProbe, uniqueBody: createBody("m3o-paced"), rate }) },
-    { name: "Accept · gRPC · invites", run: () => h2UniqueBodies(svc("/invites.v1.InvitesService/Accept"), bodyFile("accept.grpc", acceptGrpc("grpc")), grpcHeaders), paced: (rate) => probe(svc("/invites.v1.InvitesService/Accept"), { ...grpcProbe, uniqueBody: acceptGrpc("grpc-paced"), rate }) },
-    { name: "Accept · Connect h2c proto · invites", run: () => h2UniqueBodies(svc("/invites.v1.InvitesService/Accept"), bodyFile("accept.bin", acceptMessage("h2c")), connectProto), paced: (rate) => probe(svc("/invites.v1.InvitesService/Accept"), { ...protoProbe, uniqueBody: acceptMessage("h2c-paced"), rate }) },
+    { name: "Accept · gRPC · invites", run: () => h2UniqueBodies(svc("/invites.v1.InvitesService/Accept"), acceptGrpcFile, grpcProbe.headers), paced: (rate) => probe(svc("/invites.v1.InvitesService/Accept"), { ...grpcProbe, uniqueBody: acceptGrpc("grpc-paced"), rate }) },
+    { name: "Accept · Connect h2c proto · invites", run: () => h2UniqueBodies(svc("/invites.v1.InvitesService/Accept"), acceptProtoFile, protoProbe.headers), paced: (rate) => probe(svc("/invites.v1.InvitesService/Accept"), { ...protoProbe, uniqueBody: acceptMessage("h2c-paced"), rate }) },
     { name: "Accept · Connect JSON HTTP/1.1 · invites", run: () => wrk(svc("/invites.v1.InvitesService/Accept"), acceptLua), paced: (rate) => probe(svc("/invites.v1.InvitesService/Accept"), { ...jsonProbe, uniqueBody: `{"code":"${link.invite.code}","user_id":"paced-${unique}"}`, rate }) },
     { name: "Accept · M3O · invites", run: () => wrk(svc("/v1/invites/Accept"), acceptM3oLua), paced: (rate) => probe(svc("/v1/invites/Accept"), { ...jsonProbe, uniqueBody: `{"code":"${link.invite.code}","user_id":"m3o-paced-${unique}"}`, rate }) },
   ];

@@ -23,6 +23,7 @@ const dist = join(__dirname, "..", "dist");
 const pb = require(join(dist, "gen/invites/v1/invites_pb.js"));
 const { preload } = require("./preload.js");
 const { luaPost, wrkRunName } = require("./wrk-script.js");
+const { describeMachine } = require("./machine.js");
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 4);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 2);
@@ -165,6 +166,8 @@ function wrk(url, script) {
 
 async function main() {
   ensureLoadGenerators();
+  const machine = describeMachine();
+  console.log(`machine: ${machine.cpu}, ${machine.cores} cores, kernel ${machine.kernel}, cpuidle ${machine.cpuidle}, Node ${machine.node}`);
   if (!have("taskset") || require("node:os").cpus().length < 2) console.log("note: not pinning (needs taskset and 2 cores); figures are noisier");
   else console.log("server pinned to core 0, load generator to core 1");
   const db100k = join(work, "100k.db");
@@ -359,7 +362,7 @@ async function main() {
   const resultsDir = join(__dirname, "results");
   mkdirSync(resultsDir, { recursive: true });
   const file = join(resultsDir, `bench-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
-  writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), seconds, rounds, scaleRounds, scaleSeconds, pinning, results, latency, scale, figures, cpuAtPeak, dbBytes, rssKb, rssFileKb, targets }, null, 2));
+  writeFileSync(file, JSON.stringify({ date: new Date().toISOString(), machine, seconds, rounds, scaleRounds, scaleSeconds, pinning, results, latency, scale, figures, cpuAtPeak, dbBytes, rssKb, rssFileKb, targets }, null, 2));
   console.log(`\nwritten ${file}`);
 }
 

@@ -44,7 +44,7 @@ async function main() {
   const webHeaders = { "content-type": "application/grpc-web+proto", "x-grpc-web": "1", authorization: `Bearer ${apiKey}` };
   writeFileSync(join(work, "read-grpc-web.lua"), luaPost(webHeaders, `"${[...grpcFrame(body)].map((byte) => `\\${byte}`).join("")}"`));
   writeFileSync(join(work, "list-json.lua"), luaPost(headers, `'{"page_size":100}'`));
-  writeFileSync(join(work, "create.lua"), luaPost(headers, `'{"group_id":"compare","email":"c' .. run .. '-' .. n .. '@example.com"}'`));
+  writeFileSync(join(work, "create.lua"), luaPost(headers, `'{"group_id":"compare","email":"user' .. scattered(n) .. '-' .. run .. '@example.com"}'`));
 
   const servers = [distA, distB].map((dist, i) => start(dist, seed, 9700 + i));
   await Promise.all(servers.map((s) => s.ready));

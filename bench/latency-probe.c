@@ -20,7 +20,8 @@
 // Usage: latency-probe h1|h2 HOST PORT PATH RATE SECONDS BODY [-u] [-c N -m M] [-H 'name: value']...
 //   BODY is a file; with -u, each request's body is the file with every
 //   {nnnnnnnnnnnnnn} replaced by 16 digits unique to the request: the same
-//   width, so the lengths inside a protobuf or gRPC body stay right.
+//   width, so the lengths inside a protobuf or gRPC body stay right. They
+//   do not follow the requests' order (see body_for).
 //   -c and -m (h2, RATE 0 only): connections, and requests in flight on each.
 // Prints one JSON line: {"sent","rps","p50","p99","max","errors"}: times in ms,
 // rps the answers that succeeded per second (what the server achieved).
@@ -89,7 +90,15 @@ static void finish(long long n, int ok) {
 #define UNIQUE_MARK "{nnnnnnnnnnnnnn}"
 #define UNIQUE_WIDTH 16
 
-/** The body of request n: the file, or with -u each mark replaced by the process id and n. Returns its length. */
+// Odd and not a multiple of 5, so n -> n * SCATTER mod 10^9 is one-to-one.
+#define SCATTER 387420489ull
+
+/**
+ * The body of request n: the file, or with -u each mark replaced by n
+ * scattered over nine digits, then the process id. Real emails and user ids
+ * arrive in no order, so each lands on its own page of an index; numbered in
+ * order they would share the last few pages.
+ */
 static size_t body_for(long long n, char *out, size_t room) {
   if (!unique_bodies) {
     memcpy(out, body_text, body_size);
@@ -97,7 +106,7 @@ static size_t body_for(long long n, char *out, size_t room) {
   }
   // Each run of the probe is a process of its own, and process ids stay under 2^22: seven digits.
   char id[UNIQUE_WIDTH + 1];
-  snprintf(id, sizeof id, "%07u%09llu", (unsigned)getpid() % 10000000u, (unsigned long long)n % 1000000000ull);
+  snprintf(id, sizeof id, "%09llu%07u", (unsigned long long)n * SCATTER % 1000000000ull, (unsigned)getpid() % 10000000u);
   size_t len = 0;
   // Byte by byte over the whole file (a gRPC body begins with zero bytes); a mark's digits are as wide as it.
   for (size_t i = 0; i < body_size && len < room; i++) {

@@ -197,7 +197,7 @@ async function main() {
   const listGrpc = bodyFile("list.grpc", grpcFrame(binary(pb.ListRequestSchema, { pageSize: 100 })));
   const listProto = bodyFile("list.bin", binary(pb.ListRequestSchema, { pageSize: 100 }));
   // Creates and Accepts over HTTP/2, each request's email or user its own (see h2UniqueBodies).
-  const createMessage = (group) => binary(pb.CreateRequestSchema, { groupId: group, email: `n${unique}@example.com` });
+  const createMessage = (group) => binary(pb.CreateRequestSchema, { groupId: group, email: `user${unique}@example.com` });
   const acceptMessage = (user) => binary(pb.AcceptRequestSchema, { code: link.invite.code, userId: `${user}${unique}` });
   const createGrpc = (group) => grpcFrame(createMessage(group));
   const acceptGrpc = (user) => grpcFrame(acceptMessage(user));
@@ -208,11 +208,12 @@ async function main() {
   const readJson = `'{"code":"${code}"}'`;
 
   const readJsonLua = luaPost(jsonHeaders, readJson);
-  const createBody = (group) => `{"group_id":"${group}","email":"n${unique}@example.com"}`;
-  const createLua = luaPost(jsonHeaders, `'{"group_id":"bench","email":"new' .. run .. '-' .. n .. '@example.com"}'`);
-  const createM3oLua = luaPost(jsonHeaders, `'{"group_id":"m3o","email":"m3o' .. run .. '-' .. n .. '@example.com"}'`);
-  const acceptLua = luaPost(jsonHeaders, `'{"code":"${link.invite.code}","user_id":"u' .. run .. '-' .. n .. '"}'`);
-  const acceptM3oLua = luaPost(jsonHeaders, `'{"code":"${link.invite.code}","user_id":"m3o' .. run .. '-' .. n .. '"}'`);
+  // Emails among the preloaded ones (user<i>@example.com), each on a page of its own, as real ones land.
+  const createBody = (group) => `{"group_id":"${group}","email":"user${unique}@example.com"}`;
+  const createLua = luaPost(jsonHeaders, `'{"group_id":"bench","email":"user' .. scattered(n) .. '-' .. run .. '@example.com"}'`);
+  const createM3oLua = luaPost(jsonHeaders, `'{"group_id":"m3o","email":"user' .. scattered(n) .. '-' .. run .. '@example.com"}'`);
+  const acceptLua = luaPost(jsonHeaders, `'{"code":"${link.invite.code}","user_id":"u' .. scattered(n) .. '-' .. run .. '"}'`);
+  const acceptM3oLua = luaPost(jsonHeaders, `'{"code":"${link.invite.code}","user_id":"m3o' .. scattered(n) .. '-' .. run .. '"}'`);
   const readJsonFile = bodyFile("read.json", readJson.slice(1, -1));
   const listJsonFile = bodyFile("list.json", '{"page_size":100}');
   const listJsonLua = luaPost(jsonHeaders, `'{"page_size":100}'`);

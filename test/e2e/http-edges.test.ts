@@ -62,6 +62,28 @@ describe("bad input on the Connect path", () => {
     const res = await fetch(url(), { method: "POST", headers: { "content-type": "text/plain" }, body: "{}" });
     expect(res.status).toBe(415);
   });
+
+  test("gRPC-Web's text form is refused with 415 over HTTP/1.1 and HTTP/2, as connect-node refuses it", async () => {
+    const read = `${server.url}/invites.v1.InvitesService/Read`;
+    // A ReadRequest by id, framed as gRPC-Web frames it, in base64 as the text form carries it.
+    const message = Buffer.from([0x0a, 0x01, 0x78]);
+    const text = Buffer.concat([Buffer.from([0, 0, 0, 0, message.length]), message]).toString("base64");
+    const viaHttp1 = await fetch(read, { method: "POST", headers: { "content-type": "application/grpc-web-text", "x-grpc-web": "1" }, body: text });
+    expect(viaHttp1.status).toBe(415);
+    const session = http2.connect(server.url);
+    try {
+      const status = await new Promise<number | undefined>((resolve, reject) => {
+        const stream = session.request({ ":method": "POST", ":path": "/invites.v1.InvitesService/Read", "content-type": "application/grpc-web-text+proto" });
+        stream.on("response", (headers) => resolve(headers[":status"]));
+        stream.on("error", reject);
+        stream.resume();
+        stream.end(text);
+      });
+      expect(status).toBe(415);
+    } finally {
+      session.close();
+    }
+  });
 });
 
 describe("Connect GET, for the methods without side effects", () => {

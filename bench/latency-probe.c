@@ -461,7 +461,6 @@ int main(int argc, char **argv) {
         if (http2) h2_readable(events[i].data.ptr);
         else h1_readable(events[i].data.ptr);
       }
-      if (http2) h2_send_all();
     }
     // Requests never answered count as errors, with the latency of when the probe gave up.
     for (long long n = 0; n < total; n++) finish(n, 0);

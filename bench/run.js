@@ -105,12 +105,12 @@ const binary = (schema, init) => Buffer.from(toBinary(schema, create(schema, ini
 const unique = "{nnnnnnnnnnnnnn}";
 
 // A peak run's requests, its unmeasured first second counted at the measured rate.
-const atPeak = (result) => result.rps * (seconds + 1);
+const atPeak = (duration = seconds) => (result) => result.rps * (duration + 1);
 
 /** h2load: gRPC or Connect over h2c, 8 connections × 16 streams, for `duration` seconds after its warm-up second. */
 function h2load(url, file, headers, duration = seconds) {
   const [command, args] = onCore(1, ["h2load", "-c8", "-m16", "-t1", `-D${duration}`, "--warm-up-time=1", "-d", file, ...headers.flatMap((h) => ["-H", h]), url]);
-  return withCpu(url, (result) => result.rps * (duration + 1), () => loadResult(execFileSync(command, args, { encoding: "utf8" })));
+  return withCpu(url, atPeak(duration), () => loadResult(execFileSync(command, args, { encoding: "utf8" })));
 }
 
 /**
@@ -120,7 +120,7 @@ function h2load(url, file, headers, duration = seconds) {
  * `template` holds the probe's mark (`unique`) where each request's number goes.
  */
 function h2UniqueBodies(url, template, headers) {
-  return withCpu(url, atPeak, () => runProbe(url, { http2: true, rate: 0, bodyArgs: [template, "-u", "-c", "8", "-m", "16"], headers }));
+  return withCpu(url, atPeak(), () => runProbe(url, { http2: true, rate: 0, bodyArgs: [template, "-u", "-c", "8", "-m", "16"], headers }));
 }
 
 /**
@@ -152,7 +152,7 @@ function wrk(url, script) {
   const run = (duration) =>
     execFileSync(...onCore(1, ["wrk", "-t1", "-c32", `-d${duration}s`, "--latency", "-s", file, url]), { encoding: "utf8", env: { ...process.env, BENCH_RUN: wrkRunName() } });
   let out;
-  const result = withCpu(url, atPeak, () => {
+  const result = withCpu(url, atPeak(), () => {
     run(1);
     out = run(seconds);
     return loadResult(out);
@@ -168,7 +168,7 @@ async function main() {
   ensureLoadGenerators();
   const machine = describeMachine();
   console.log(`machine: ${machine.cpu}, ${machine.cores} cores, kernel ${machine.kernel}, cpuidle ${machine.cpuidle}, Node ${machine.node}`);
-  if (!have("taskset") || require("node:os").cpus().length < 2) console.log("note: not pinning (needs taskset and 2 cores); figures are noisier");
+  if (!pinning) console.log("note: not pinning (needs taskset and 2 cores); figures are noisier");
   else console.log("server pinned to core 0, load generator to core 1");
   const db100k = join(work, "100k.db");
   console.log("preloading 100,000 invites…");
